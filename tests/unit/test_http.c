@@ -1,0 +1,130 @@
+/* Unit tests for the pure HTTP helpers: ids, trace context, path matching,
+ * media types, problem documents. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/http.h"
+
+static void request_id_validation(void **state)
+{
+    (void)state;
+    assert_true(http_request_id_valid("abc-123_x.y:z"));
+    assert_false(http_request_id_valid(""));
+    assert_false(http_request_id_valid(NULL));
+    assert_false(http_request_id_valid("has space"));
+    assert_false(http_request_id_valid("new\nline"));
+    assert_false(http_request_id_valid("quote\""));
+    char big[200];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_false(http_request_id_valid(big));
+    big[128] = '\0';
+    assert_true(http_request_id_valid(big));
+    big[129 - 1] = 'a';
+    big[129] = '\0';
+    assert_false(http_request_id_valid(big));
+}
+
+static void uuid_shape(void **state)
+{
+    (void)state;
+    char a[37], b[37];
+    http_uuid4(a);
+    http_uuid4(b);
+    assert_int_equal(strlen(a), 36);
+    assert_int_equal(a[8], '-');
+    assert_int_equal(a[14], '4');
+    assert_true(strchr("89ab", a[19]) != NULL);
+    assert_string_not_equal(a, b);
+    assert_true(http_request_id_valid(a));
+}
+
+static void traceparent(void **state)
+{
+    (void)state;
+    const char *ok = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    assert_true(http_traceparent_valid(ok));
+    assert_false(http_traceparent_valid("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"));
+    assert_false(http_traceparent_valid("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+    assert_false(http_traceparent_valid("00-00000000000000000000000000000000-00f067aa0ba902b7-01"));
+    assert_false(http_traceparent_valid("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"));
+    assert_false(http_traceparent_valid("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"));
+    char child[56];
+    http_traceparent_child(ok, child);
+    assert_true(http_traceparent_valid(child));
+    assert_memory_equal(child, ok, 35);              /* same trace id */
+    assert_memory_not_equal(child + 36, ok + 36, 16); /* new span */
+    http_traceparent_child("garbage", child);
+    assert_true(http_traceparent_valid(child));
+}
+
+static void path_matching(void **state)
+{
+    (void)state;
+    assert_true(http_path_matches("/health", "/health"));
+    assert_true(http_path_matches("/health", "/health/"));
+    assert_false(http_path_matches("/health", "/healthz"));
+    assert_true(http_path_matches("/orders/:id", "/orders/42"));
+    assert_false(http_path_matches("/orders/:id", "/orders"));
+    assert_false(http_path_matches("/orders/:id", "/orders/42/items"));
+    assert_true(http_path_matches("/docs/:asset", "/docs/swagger-ui.css"));
+    assert_true(http_path_matches("/", "/"));
+}
+
+static void json_types(void **state)
+{
+    (void)state;
+    assert_true(http_is_json_type("application/json"));
+    assert_true(http_is_json_type("application/json; charset=utf-8"));
+    assert_true(http_is_json_type("Application/JSON"));
+    assert_true(http_is_json_type("application/merge-patch+json"));
+    assert_false(http_is_json_type("text/plain"));
+    assert_false(http_is_json_type("application/jsonp"));
+    assert_false(http_is_json_type(NULL));
+}
+
+static void problem_documents(void **state)
+{
+    (void)state;
+    json_t *p = http_problem_json(404, "no such resource", "/x", NULL);
+    assert_non_null(p);
+    assert_string_equal(json_string_value(json_object_get(p, "type")), "about:blank");
+    assert_string_equal(json_string_value(json_object_get(p, "title")), "Not Found");
+    assert_int_equal(json_integer_value(json_object_get(p, "status")), 404);
+    assert_string_equal(json_string_value(json_object_get(p, "detail")), "no such resource");
+    assert_string_equal(json_string_value(json_object_get(p, "instance")), "/x");
+    json_decref(p);
+
+    json_t *errors = NULL;
+    http_field_error(&errors, "email", "must be an email address");
+    http_field_error(&errors, "password", "too short");
+    p = http_problem_json(422, "invalid input", NULL, errors);
+    assert_int_equal(json_array_size(json_object_get(p, "errors")), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(p, "errors"), 0), "field")),
+        "email");
+    assert_null(json_object_get(p, "instance"));
+    json_decref(p);
+
+    const int statuses[] = {400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 502, 503, 504};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        assert_string_not_equal(http_status_title(statuses[i]), "Error");
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(request_id_validation), cmocka_unit_test(uuid_shape),
+        cmocka_unit_test(traceparent),           cmocka_unit_test(path_matching),
+        cmocka_unit_test(json_types),            cmocka_unit_test(problem_documents),
+    };
+    return cmocka_run_group_tests_name("http", tests, NULL, NULL);
+}
