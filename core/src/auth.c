@@ -111,6 +111,8 @@ static int check_claims(json_t *g, time_t now, struct auth_claims *out, char *wh
         return fail(why, n, "token lacks sub/role/jti");
     if (copy_claim(g, "email", out->email, sizeof out->email))
         out->email[0] = '\0';
+    if (copy_claim(g, "sid", out->sid, sizeof out->sid))
+        out->sid[0] = '\0';
     json_t *perms = json_object_get(g, "permissions");
     out->permissions = json_is_array(perms) ? json_incref(perms) : json_array();
     return 0;
@@ -159,6 +161,8 @@ char *auth_sign(struct auth_claims *c)
                                "email", c->email, "role", c->role, "jti", c->jti, "iat",
                                (json_int_t)c->iat, "exp", (json_int_t)c->exp, "iss", g_issuer,
                                "aud", g_audience, "permissions", perms);
+    if (claims && c->sid[0])
+        json_object_set_new(claims, "sid", json_string(c->sid));
     char *text = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
     json_decref(claims);
     jwt_t *jwt = NULL;
