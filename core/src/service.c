@@ -61,6 +61,22 @@ char *service_read_file(const char *rel, size_t *len)
     return buf;
 }
 
+/* Parse APP_ROOT/rel as JSON; caller owns the result. NULL when missing or
+ * malformed (logged). */
+static json_t *json_load_file_app(const char *rel)
+{
+    size_t len = 0;
+    char *text = service_read_file(rel, &len);
+    if (!text)
+        return NULL;
+    json_error_t err;
+    json_t *doc = json_loadb(text, len, 0, &err);
+    free(text);
+    if (!doc)
+        log_error("%s: invalid JSON at line %d: %s", rel, err.line, err.text);
+    return doc;
+}
+
 const char *service_content_type(const char *name)
 {
     static const struct {
@@ -186,18 +202,53 @@ static void on_docs(struct http_exchange *x)
     free(page);
 }
 
-static void on_openapi(struct http_exchange *x)
+/* Copy every member of src[key] that dst[key] lacks (dst's own win). */
+static void merge_missing(json_t *dst, json_t *src, const char *key)
+{
+    json_t *from = json_object_get(src, key);
+    if (!json_is_object(from))
+        return;
+    json_t *to = json_object_get(dst, key);
+    if (!json_is_object(to)) {
+        to = json_object();
+        json_object_set_new(dst, key, to);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(from, k, v)
+    {
+        if (!json_object_get(to, k))
+            json_object_set(to, k, v);
+    }
+}
+
+json_t *service_openapi(const char *name)
 {
     char rel[128];
-    snprintf(rel, sizeof rel, "services/%s/openapi.json", g_spec->name);
-    size_t len = 0;
-    char *doc = service_read_file(rel, &len);
+    snprintf(rel, sizeof rel, "services/%s/openapi.json", name);
+    json_t *doc = json_load_file_app(rel);
+    json_t *std = json_load_file_app("core/openapi/standard.json");
+    if (doc && std) {
+        merge_missing(doc, std, "paths");
+        json_t *comp = json_object_get(doc, "components");
+        if (!json_is_object(comp)) {
+            comp = json_object();
+            json_object_set_new(doc, "components", comp);
+        }
+        merge_missing(comp, json_object_get(std, "components"), "schemas");
+    }
+    json_decref(std);
+    return doc;
+}
+
+static void on_openapi(struct http_exchange *x)
+{
+    json_t *doc = service_openapi(g_spec->name);
     if (!doc) {
         http_problem(x, 404, "this service has no OpenAPI document", NULL);
         return;
     }
-    http_send(x, 200, "application/json", doc, len);
-    free(doc);
+    http_json(x, 200, doc);
 }
 
 static void on_docs_asset(struct http_exchange *x)

@@ -62,6 +62,12 @@ char *service_read_file(const char *rel, size_t *len);
 /* Content type from a file name's extension. */
 const char *service_content_type(const char *name);
 
+/* The service's OpenAPI document (services/<name>/openapi.json) with the
+ * standard endpoints and the Problem schema of core/openapi/standard.json
+ * merged in where the service does not define them. Caller owns it; NULL
+ * when the service has no document. */
+json_t *service_openapi(const char *name);
+
 /* The Swagger UI page for an OpenAPI document at 'spec_url'; caller frees. */
 char *service_docs_page(const char *title, const char *spec_url);
 
