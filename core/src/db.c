@@ -232,7 +232,11 @@ int db_begin(void)
 
 int db_commit(void)
 {
-    int rc = tx_stmt("COMMIT");
+    /* COMMIT of a transaction that already failed "succeeds" with the
+     * command tag ROLLBACK: that is a failure to the caller. */
+    PGresult *r = db_exec_raw("COMMIT");
+    int rc = (db_ok(r) && !strcmp(PQcmdStatus(r), "COMMIT")) ? 0 : -1;
+    PQclear(r);
     set_in_tx(false);
     return rc;
 }

@@ -2,6 +2,7 @@
  * service.c - the common life of a service binary. See service.h.
  */
 #include "core/service.h"
+#include "core/auth.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "core/events.h"
@@ -356,6 +357,10 @@ static int setup_database(const char *name)
 /* Everything before serving. Returns 0 or -1. */
 static int service_prepare(const struct service_spec *spec)
 {
+    /* Every service verifies tokens itself, so every service reads the JWT
+     * settings (production refuses a default JWT_SECRET here). */
+    if (auth_configure() != 0)
+        return -1;
     if ((spec->needs & SERVICE_DB) && setup_database(spec->name) != 0)
         return -1;
     if ((spec->needs & SERVICE_REDIS) &&
@@ -395,7 +400,8 @@ int service_start(const struct service_spec *spec)
     g_spec = spec;
     service_init_process(spec->name);
     service_block_signals();
-    if (service_prepare(spec) != 0 || start_events(spec) != 0) {
+    if (service_prepare(spec) != 0 || (spec->subscribe && spec->subscribe() != 0) ||
+        start_events(spec) != 0) {
         service_stop(spec);
         return -1;
     }

@@ -32,7 +32,10 @@ struct service_spec {
     const char *port_env; /* "AUTH_SERVICE_PORT" */
     int default_port;
     unsigned needs;       /* enum service_needs */
-    /* Register routes (and event subscriptions). 0 or -1. */
+    /* Optional: register event consumers (events_subscribe). Runs before the
+     * event threads start. 0 or -1. */
+    int (*subscribe)(void);
+    /* Register routes. 0 or -1. */
     int (*setup)(struct http_server *srv);
     /* Optional: free what setup() allocated. Called after the server stopped. */
     void (*teardown)(void);
@@ -44,8 +47,9 @@ int service_main(const struct service_spec *spec);
 /* ---- pieces shared with services that do not run on Ulfius (realtime) ---- */
 
 /* Everything service_main() does before serving HTTP: .env, logging, signal
- * mask (SIGTERM/SIGINT blocked in every thread started afterwards), database
- * and migrations, Redis, event threads. 0 or -1 (already cleaned up). */
+ * mask (SIGTERM/SIGINT blocked in every thread started afterwards), token
+ * verification settings (auth_configure), database and migrations, Redis,
+ * subscribe(), event threads. 0 or -1 (already cleaned up). */
 int service_start(const struct service_spec *spec);
 
 /* Everything after serving: event threads, teardown(), connections, metrics. */
