@@ -1,0 +1,161 @@
+/*
+ * store.c - database plumbing shared by the handlers. See store.h.
+ */
+#include "store.h"
+
+#include "core/db.h"
+#include "core/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void store_problem(struct http_exchange *x, const PGresult *r)
+{
+    const char *state = db_sqlstate(r);
+    /* No SQLSTATE at all means the connection itself failed. */
+    if (!r || !*state || !strncmp(state, "08", 2) || !strncmp(state, "57", 2)) {
+        http_problem(x, 503, "the database is unavailable, retry later", NULL);
+        return;
+    }
+    if (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)) {
+        http_problem(x, 422, "a value was rejected by the database", NULL);
+        return;
+    }
+    if (!strncmp(state, "40", 2)) { /* serialization failure, deadlock */
+        http_problem(x, 503, "a concurrent change got in the way, retry", NULL);
+        return;
+    }
+    http_problem(x, 500, "database error", NULL);
+}
+
+/* Parse the JSON text of row 0, column 0 of 'r'; NULL when not valid
+ * (logged: PostgreSQL built it, so that is a bug, not bad input). */
+static json_t *row_json(const PGresult *r)
+{
+    json_error_t err;
+    json_t *v = json_loads(PQgetvalue(r, 0, 0), JSON_DECODE_ANY, &err);
+    if (!v)
+        log_error("unreadable JSON from the database: %s", err.text);
+    return v;
+}
+
+enum store_result store_json(struct http_exchange *x, const char *name, const char *sql, int n,
+                             const char *const *params, json_t **out)
+{
+    *out = NULL;
+    PGresult *r = db_exec(name, sql, n, params);
+    if (!db_ok(r)) {
+        store_problem(x, r);
+        PQclear(r);
+        return STORE_FAILED;
+    }
+    if (PQntuples(r) == 0 || PQnfields(r) < 1 || PQgetisnull(r, 0, 0)) {
+        PQclear(r);
+        return STORE_NONE;
+    }
+    *out = row_json(r);
+    PQclear(r);
+    if (!*out) {
+        http_problem(x, 500, "cannot read the database's answer", NULL);
+        return STORE_FAILED;
+    }
+    return STORE_ROW;
+}
+
+long store_exec(struct http_exchange *x, const char *name, const char *sql, int n,
+                const char *const *params)
+{
+    PGresult *r = db_exec(name, sql, n, params);
+    if (!db_ok(r)) {
+        store_problem(x, r);
+        PQclear(r);
+        return -1;
+    }
+    long rows = strtol(PQcmdTuples(r), NULL, 10); /* "" for statements without a count */
+    PQclear(r);
+    return rows;
+}
+
+int store_begin(struct http_exchange *x)
+{
+    if (db_begin() == 0)
+        return 0;
+    http_problem(x, 503, "the database is unavailable, retry later", NULL);
+    return -1;
+}
+
+int store_commit(struct http_exchange *x)
+{
+    if (db_commit() == 0)
+        return 0;
+    db_rollback();
+    http_problem(x, 503, "the change could not be committed, retry", NULL);
+    return -1;
+}
+
+void store_rollback(void)
+{
+    db_rollback();
+}
+
+void store_profile_missing(struct http_exchange *x)
+{
+    http_problem(x, 404,
+                 "profile not found: it is created shortly after registration (from the "
+                 "user.registered event); retry in a moment",
+                 NULL);
+}
+
+int store_lock_profile(struct http_exchange *x, const char *uid, bool *active)
+{
+    const char *params[] = {uid};
+    PGresult *r = db_exec("users_profile_lock",
+                          "SELECT p.active FROM profiles p WHERE p.id = $1 FOR UPDATE", 1, params);
+    if (!db_ok(r)) {
+        store_problem(x, r);
+        PQclear(r);
+        return -1;
+    }
+    bool found = PQntuples(r) == 1;
+    if (found)
+        *active = !strcmp(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    if (!found)
+        store_profile_missing(x);
+    return found ? 0 : -1;
+}
+
+int store_lock_active_profile(struct http_exchange *x, const char *uid)
+{
+    bool active = false;
+    if (store_lock_profile(x, uid, &active) != 0)
+        return -1;
+    if (!active) {
+        http_problem(x, 403, "this account is deactivated", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+enum store_result store_locked_json(struct http_exchange *x, const char *uid, const char *name,
+                                    const char *sql, int n, const char *const *params, json_t **out)
+{
+    *out = NULL;
+    if (store_begin(x) != 0)
+        return STORE_FAILED;
+    if (store_lock_active_profile(x, uid) != 0) {
+        store_rollback();
+        return STORE_FAILED;
+    }
+    enum store_result res = store_json(x, name, sql, n, params, out);
+    if (res != STORE_ROW) {
+        store_rollback();
+        return res;
+    }
+    if (store_commit(x) != 0) {
+        json_decref(*out);
+        *out = NULL;
+        return STORE_FAILED;
+    }
+    return STORE_ROW;
+}

@@ -1,0 +1,65 @@
+/*
+ * store.h - database plumbing shared by the users service's handlers.
+ *
+ * Every function that can fail sends the matching problem+json itself, so a
+ * handler only checks the result and returns. Statements come from the
+ * thread's connection (core/db.h); results are parsed JSON the caller owns.
+ */
+#ifndef USERS_STORE_H
+#define USERS_STORE_H
+
+#include "core/http.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+enum store_result {
+    STORE_ROW,    /* a row came back; *out holds its JSON */
+    STORE_NONE,   /* no row; nothing was sent */
+    STORE_FAILED, /* the problem response was sent */
+};
+
+/* Send the problem for a failed statement: 503 when the database cannot be
+ * reached (r NULL or a connection error), 422 when it refused a value (data
+ * or constraint errors: input the validation let through must still never
+ * cause a 500), else 500. */
+void store_problem(struct http_exchange *x, const PGresult *r);
+
+/* Run prepared statement 'name' whose first column is JSON text. On
+ * STORE_ROW, *out is the first row's value (caller owns it). */
+enum store_result store_json(struct http_exchange *x, const char *name, const char *sql, int n,
+                             const char *const *params, json_t **out);
+
+/* Run a statement that returns no data. Returns the number of affected rows,
+ * or -1 after sending the problem. */
+long store_exec(struct http_exchange *x, const char *name, const char *sql, int n,
+                const char *const *params);
+
+/* Transactions. store_begin/store_commit send 503/500 and return -1 on
+ * failure (store_commit rolls back first). */
+int store_begin(struct http_exchange *x);
+int store_commit(struct http_exchange *x);
+void store_rollback(void);
+
+/* 404 for a caller whose profile does not exist (yet). */
+void store_profile_missing(struct http_exchange *x);
+
+/* Inside a transaction: lock the profile row of 'uid' (serialising every
+ * write of one user, which is what keeps the address limit and the default
+ * flags exact under concurrency) and report whether it is active. Returns 0,
+ * or -1 after sending 404 or 5xx. */
+int store_lock_profile(struct http_exchange *x, const char *uid, bool *active);
+
+/* The same, and -1 after 403 when the account is deactivated (its access
+ * token may live a few more minutes; it must not change anything). */
+int store_lock_active_profile(struct http_exchange *x, const char *uid);
+
+/* One write of an active user's data in its own transaction: begin, lock
+ * the profile, run the statement, commit. Returns what store_json returned;
+ * STORE_NONE rolls back and sends nothing. */
+enum store_result store_locked_json(struct http_exchange *x, const char *uid, const char *name,
+                                    const char *sql, int n, const char *const *params,
+                                    json_t **out);
+
+#endif
