@@ -131,7 +131,8 @@ static redisContext *conn_get(void)
     return c;
 }
 
-/* After a failed call the context is unusable (hiredis sets c->err). */
+/* After a failed call the context is unusable (hiredis sets c->err): drop
+ * it so the next call reconnects. Returns the reply or NULL. */
 static redisReply *checked(redisContext *c, void *reply)
 {
     if (!reply || c->err) {
@@ -144,24 +145,47 @@ static redisReply *checked(redisContext *c, void *reply)
     return reply;
 }
 
+/* True when the thread already holds a connection (it may have gone stale:
+ * Redis restarted, or closed it as idle). */
+static int has_conn(void)
+{
+    pthread_once(&g_once, make_key);
+    return pthread_getspecific(g_key) != NULL;
+}
+
 redisReply *redis_cmd(const char *fmt, ...)
 {
-    redisContext *c = conn_get();
-    if (!c)
-        return NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    void *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    return checked(c, r);
+    /* A kept connection that fails is retried once on a fresh one, so the
+     * first command after a Redis restart does not fail needlessly. The
+     * retry could repeat a command whose reply was lost in flight; for the
+     * counters and caches kept here that is harmless. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int reused = has_conn();
+        redisContext *c = conn_get();
+        if (!c)
+            return NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *r = checked(c, redisvCommand(c, fmt, ap));
+        va_end(ap);
+        if (r || !reused)
+            return r;
+    }
+    return NULL;
 }
 
 redisReply *redis_cmd_argv(int argc, const char **argv, const size_t *lens)
 {
-    redisContext *c = conn_get();
-    if (!c)
-        return NULL;
-    return checked(c, redisCommandArgv(c, argc, argv, lens));
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int reused = has_conn();
+        redisContext *c = conn_get();
+        if (!c)
+            return NULL;
+        redisReply *r = checked(c, redisCommandArgv(c, argc, argv, lens));
+        if (r || !reused)
+            return r;
+    }
+    return NULL;
 }
 
 int redis_ping(void)
