@@ -1,0 +1,42 @@
+/*
+ * proxy.c - the last handler of a routed path: send the request, path and
+ * query unchanged, to the upstream service.
+ *
+ * This is what h2o_proxy_register_reverse_proxy's handler does, minus its one
+ * socket pool per path: here every prefix of a service (the catalog has
+ * three) shares that service's pool from upstreams.c. h2o's proxy core does
+ * the rest: HTTP/1.1 to the upstream with kept-alive connections,
+ * X-Forwarded-For/-Proto (globalconf.proxy.emit_x_forwarded_headers),
+ * streaming both ways, and WebSocket upgrades (the per-thread client context
+ * has a websocket timeout, see server.c). The io timeout of that context is
+ * GATEWAY_UPSTREAM_TIMEOUT; it also bounds the connect.
+ */
+#include "gateway.h"
+
+struct proxy_handler {
+    h2o_handler_t super;
+    struct gw_upstream *upstream;
+};
+
+static int on_req(h2o_handler_t *_self, h2o_req_t *req)
+{
+    struct proxy_handler *self = (struct proxy_handler *)_self;
+    struct gw_upstream *up = self->upstream;
+    h2o_req_overrides_t *ov = h2o_mem_alloc_pool(&req->pool, sizeof *ov);
+    *ov = (h2o_req_overrides_t){NULL};
+    ov->socketpool = &up->pool; /* keep-alive to the upstream */
+    /* Location: http://<upstream>/x -> http://<client's authority>/x */
+    ov->location_rewrite.match = &up->url;
+    ov->location_rewrite.path_prefix = h2o_iovec_init(H2O_STRLIT("/"));
+    /* With overrides set, h2o goes straight to its proxy with this path's
+     * filters and loggers still bound. */
+    h2o_reprocess_request(req, req->method, up->url.scheme, up->url.authority, req->path, ov, 0);
+    return 0;
+}
+
+void gw_proxy_register(h2o_pathconf_t *pathconf, struct gw_upstream *upstream)
+{
+    struct proxy_handler *h = (struct proxy_handler *)h2o_create_handler(pathconf, sizeof *h);
+    h->super.on_req = on_req;
+    h->upstream = upstream;
+}

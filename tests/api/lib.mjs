@@ -1,0 +1,115 @@
+// Shared helpers for the API tests: where the platform under test listens,
+// HTTP helpers, and access to its logs and infrastructure scripts.
+//
+// The test runner (scripts/run-tests.sh) starts a complete platform on shifted
+// ports and passes PLATFORM_ENV_FILE, the env file every service was started with.
+import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+
+export const ROOT = process.env.REPO_ROOT || path.resolve(import.meta.dirname, '../..');
+export const ENV_FILE = process.env.PLATFORM_ENV_FILE || path.join(ROOT, 'var/test/platform.env');
+
+function parseEnv(text) {
+  const env = {};
+  for (const line of text.split('\n')) {
+    const m = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/);
+    if (!m) continue;
+    let v = m[2];
+    if (/^(['"]).*\1$/.test(v)) v = v.slice(1, -1);
+    env[m[1]] = v;
+  }
+  return env;
+}
+
+export const env = parseEnv(readFileSync(ENV_FILE, 'utf8'));
+
+// name -> { port, url }
+export const SERVICES = Object.fromEntries(
+  [
+    ['gateway', 'GATEWAY_PORT'],
+    ['auth', 'AUTH_SERVICE_PORT'],
+    ['users', 'USERS_SERVICE_PORT'],
+    ['catalog', 'CATALOG_SERVICE_PORT'],
+    ['cart', 'CART_SERVICE_PORT'],
+    ['orders', 'ORDERS_SERVICE_PORT'],
+    ['payments', 'PAYMENTS_SERVICE_PORT'],
+    ['notifications', 'NOTIFICATIONS_SERVICE_PORT'],
+    ['realtime', 'REALTIME_SERVICE_PORT'],
+  ].map(([name, key]) => {
+    const port = Number(env[key]);
+    assert.ok(port > 0, `${key} missing from ${ENV_FILE}`);
+    return [name, { port, url: `http://127.0.0.1:${port}` }];
+  }),
+);
+
+export const GATEWAY = SERVICES.gateway.url;
+
+export function newRequestId() {
+  return `test-${randomUUID()}`;
+}
+
+// fetch with a timeout; returns { status, headers, text, json }.
+export async function http(url, { method = 'GET', headers = {}, body, timeoutMs = 10000 } = {}) {
+  const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+// Assert that a response is an RFC 9457 problem document with 'status'.
+export function assertProblem(res, status) {
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
+  assert.match(res.headers.get('content-type') || '', /^application\/problem\+json/);
+  assert.equal(res.json?.status, status);
+  assert.equal(typeof res.json?.title, 'string');
+  assert.equal(typeof res.json?.type, 'string');
+}
+
+// Lines of a service's JSON log that mention 'needle' (parsed).
+export function logLines(service, needle) {
+  const file = path.join(env.VAR_DIR, 'log', `${service}.log`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(needle))
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return { unparsable: l };
+      }
+    });
+}
+
+// Poll 'fn' until it returns a truthy value or the time runs out.
+export async function eventually(fn, { timeoutMs = 15000, intervalMs = 200 } = {}) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`condition not met in ${timeoutMs} ms (last: ${last})`);
+}
+
+// Run scripts/infra.sh with an action against the platform under test.
+export function infra(action) {
+  execFileSync(path.join(ROOT, 'scripts/infra.sh'), [action, ENV_FILE], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 120000,
+  });
+}
