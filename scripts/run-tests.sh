@@ -24,8 +24,10 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-OFFSET=1000
-VAR_DIR=$(abs_path var/test)
+# TEST_PORT_OFFSET / TEST_VAR_DIR let two test runs (two work trees) run side
+# by side; the defaults are what the README documents.
+OFFSET=${TEST_PORT_OFFSET:-1000}
+VAR_DIR=$(abs_path "${TEST_VAR_DIR:-var/test}")
 BIN_DIR=$(abs_path build/test/bin)
 UNIT_DIR=$(abs_path build/test/tests)
 ENV_FILE=$VAR_DIR/platform.env

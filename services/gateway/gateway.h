@@ -41,6 +41,7 @@ struct gw_upstream {
     const char *name;    /* "auth": logs, metrics, /ready checks */
     const char *url_env; /* "AUTH_SERVICE_URL" */
     const char *def_url; /* default from .env.example */
+    const char *health_path; /* "/services/auth/health" */
     h2o_url_t url;       /* parsed; strings owned (h2o_url_copy) */
     h2o_socketpool_t pool;
     bool pool_ready;
@@ -128,6 +129,10 @@ const h2o_iovec_t *gw_traceparent(h2o_req_t *req);
 
 /* proxy.c */
 void gw_proxy_register(h2o_pathconf_t *pathconf, struct gw_upstream *upstream);
+/* Only GET/HEAD of exactly 'exact' (404 otherwise), sent upstream as
+ * 'upstream_path'. Both strings must outlive the configuration. */
+void gw_proxy_register_fixed(h2o_pathconf_t *pathconf, struct gw_upstream *upstream,
+                             const char *exact, const char *upstream_path);
 
 /* problem.c: with an upstream, for a routed path (proxy failures, upstream
  * 5xx without a problem document); with NULL, for the fallback path (h2o's

@@ -107,6 +107,15 @@ static void register_paths(h2o_globalconf_t *conf)
         gw_access_log_register(pc, r->prefix, r->upstream->name);
     }
 
+    /* /services/<name>/health: each service's liveness through the gateway. */
+    for (size_t i = 0; i < gw_num_upstreams; i++) {
+        struct gw_upstream *u = &gw_upstreams[i];
+        pc = add_path(host, u->health_path);
+        gw_proxy_register_fixed(pc, u, u->health_path, "/health");
+        gw_problem_filter_register(pc, u);
+        gw_access_log_register(pc, "/services/{name}/health", u->name);
+    }
+
     /* "/" matches every path the ones above did not (h2o takes the first
      * match in registration order). */
     pc = add_path(host, "/");

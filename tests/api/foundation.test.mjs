@@ -137,6 +137,20 @@ describe('gateway routing', () => {
     assert.equal(line.traceId, traceId);
   });
 
+  test('/services/<name>/health reaches each service, and only that path', async () => {
+    for (const name of ['auth', 'users', 'catalog', 'cart', 'orders', 'payments', 'notifications', 'realtime']) {
+      const rid = newRequestId();
+      const res = await http(`${GATEWAY}/services/${name}/health`, { headers: { 'X-Request-Id': rid } });
+      assert.equal(res.status, 200, `${name}: ${res.text}`);
+      assert.equal(res.json.status, 'ok');
+      const line = await eventually(() => logLines(name, rid).find((l) => l.requestId === rid));
+      assert.equal(line.route, '/health');
+    }
+    assertProblem(await http(`${GATEWAY}/services/auth/health/x`), 404);
+    assertProblem(await http(`${GATEWAY}/services/auth/metrics`), 404);
+    assertProblem(await http(`${GATEWAY}/services/auth/health`, { method: 'POST' }), 405);
+  });
+
   test('an unknown prefix is 404 problem+json from the gateway', async () => {
     assertProblem(await http(`${GATEWAY}/nowhere/at/all`), 404);
   });
