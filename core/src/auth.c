@@ -106,7 +106,8 @@ static int check_claims(json_t *g, time_t now, struct auth_claims *out, char *wh
         return fail(why, n, "wrong issuer");
     if (!audience_ok(json_object_get(g, "aud")))
         return fail(why, n, "wrong audience");
-    if (copy_claim(g, "sub", out->sub, sizeof out->sub) || copy_claim(g, "role", out->role, sizeof out->role) ||
+    if (copy_claim(g, "sub", out->sub, sizeof out->sub) ||
+        copy_claim(g, "role", out->role, sizeof out->role) ||
         copy_claim(g, "jti", out->jti, sizeof out->jti))
         return fail(why, n, "token lacks sub/role/jti");
     if (copy_claim(g, "email", out->email, sizeof out->email))
@@ -124,7 +125,8 @@ int auth_verify(const char *token, time_t now, struct auth_claims *out, char *wh
     if (!token || !*token || strlen(token) > 8192)
         return fail(why, n, "missing or oversized token");
     jwt_t *jwt = NULL;
-    if (jwt_decode(&jwt, token, (const unsigned char *)g_secret, (int)strlen(g_secret)) != 0 || !jwt)
+    if (jwt_decode(&jwt, token, (const unsigned char *)g_secret, (int)strlen(g_secret)) != 0 ||
+        !jwt)
         return fail(why, n, "bad token or signature");
     /* libjwt verifies with the algorithm the token names; insist on ours so
      * "alg":"none" or an algorithm switch cannot pass. */
@@ -157,10 +159,10 @@ char *auth_sign(struct auth_claims *c)
     if (!c->jti[0])
         http_uuid4(c->jti);
     json_t *perms = c->permissions ? json_incref(c->permissions) : json_array();
-    json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o}", "sub", c->sub,
-                               "email", c->email, "role", c->role, "jti", c->jti, "iat",
-                               (json_int_t)c->iat, "exp", (json_int_t)c->exp, "iss", g_issuer,
-                               "aud", g_audience, "permissions", perms);
+    json_t *claims =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o}", "sub", c->sub, "email", c->email,
+                  "role", c->role, "jti", c->jti, "iat", (json_int_t)c->iat, "exp",
+                  (json_int_t)c->exp, "iss", g_issuer, "aud", g_audience, "permissions", perms);
     if (claims && c->sid[0])
         json_object_set_new(claims, "sid", json_string(c->sid));
     char *text = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
@@ -168,7 +170,8 @@ char *auth_sign(struct auth_claims *c)
     jwt_t *jwt = NULL;
     char *out = NULL;
     if (text && jwt_new(&jwt) == 0 && jwt_add_grants_json(jwt, text) == 0 &&
-        jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)g_secret, (int)strlen(g_secret)) == 0)
+        jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)g_secret, (int)strlen(g_secret)) ==
+            0)
         out = jwt_encode_str(jwt);
     jwt_free(jwt);
     free(text);

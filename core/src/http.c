@@ -44,29 +44,52 @@ struct http_server {
 const char *http_status_title(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 423: return "Locked";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 423:
+        return "Locked";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Error";
     }
 }
 
@@ -152,10 +175,9 @@ void http_uuid4(char out[37])
     randombytes_buf(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 void http_traceparent_child(const char *parent, char out[56])
@@ -256,7 +278,8 @@ void http_json(struct http_exchange *x, int status, json_t *body)
     json_decref(body);
     if (!s) {
         http_send(x, 500, "application/problem+json",
-                  "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500}", 67);
+                  "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500}",
+                  67);
         return;
     }
     http_send(x, status, "application/json", s, strlen(s));
@@ -270,7 +293,8 @@ void http_problem(struct http_exchange *x, int status, const char *detail, json_
     json_decref(p);
     if (!s) {
         http_send(x, 500, "application/problem+json",
-                  "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500}", 67);
+                  "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500}",
+                  67);
         return;
     }
     http_send(x, status, "application/problem+json", s, strlen(s));

@@ -135,9 +135,10 @@ char *metrics_render(const char *service)
     if (!b.p)
         return NULL;
     b.p[0] = '\0';
-    bprintf(&b, "# HELP http_requests_in_flight Requests being served now.\n"
-                "# TYPE http_requests_in_flight gauge\n"
-                "http_requests_in_flight{service=\"%s\"} %ld\n",
+    bprintf(&b,
+            "# HELP http_requests_in_flight Requests being served now.\n"
+            "# TYPE http_requests_in_flight gauge\n"
+            "http_requests_in_flight{service=\"%s\"} %ld\n",
             service, atomic_load(&g_inflight));
     pthread_mutex_lock(&g_lock);
     bprintf(&b, "# HELP http_requests_total Requests served, by route and status.\n"

@@ -159,9 +159,9 @@ static int applied_checksum(const char *scope, int version, char out[65])
     char vbuf[16];
     snprintf(vbuf, sizeof vbuf, "%d", version);
     const char *p[] = {scope, vbuf};
-    PGresult *r = db_exec("migrate_get",
-                          "SELECT checksum FROM schema_migrations WHERE scope = $1 AND version = $2",
-                          2, p);
+    PGresult *r =
+        db_exec("migrate_get",
+                "SELECT checksum FROM schema_migrations WHERE scope = $1 AND version = $2", 2, p);
     if (!db_ok(r)) {
         PQclear(r);
         return -1;
@@ -174,8 +174,7 @@ static int applied_checksum(const char *scope, int version, char out[65])
 }
 
 /* Apply one file in a transaction and record it. */
-static int apply_one(const char *scope, const struct migration *m, const char *sql,
-                     const char *sum)
+static int apply_one(const char *scope, const struct migration *m, const char *sql, const char *sum)
 {
     if (db_begin() != 0)
         return -1;

@@ -345,7 +345,8 @@ static int setup_database(const char *name)
     char *core_dir = app_path("core/migrations");
     char *own_dir = app_path(dir);
     int rc = -1;
-    if (core_dir && own_dir && migrate_run("core", core_dir) >= 0 && migrate_run(name, own_dir) >= 0)
+    if (core_dir && own_dir && migrate_run("core", core_dir) >= 0 &&
+        migrate_run(name, own_dir) >= 0)
         rc = 0;
     free(core_dir);
     free(own_dir);
@@ -383,8 +384,8 @@ static struct http_server *make_server(const struct service_spec *spec)
     int port = (int)config_long(spec->port_env, spec->default_port, 1, 65535);
     unsigned threads = (unsigned)config_long("HTTP_THREADS", 4, 1, 256);
     size_t max_body = (size_t)config_long("HTTP_MAX_BODY_BYTES", 1048576, 1024, 1L << 30);
-    struct http_server *srv =
-        http_server_new(spec->name, config_str("BIND_ADDRESS", "127.0.0.1"), port, threads, max_body);
+    struct http_server *srv = http_server_new(spec->name, config_str("BIND_ADDRESS", "127.0.0.1"),
+                                              port, threads, max_body);
     if (!srv)
         return NULL;
     if (register_standard_routes(srv) != 0 || (spec->setup && spec->setup(srv) != 0)) {

@@ -99,8 +99,8 @@ static void err(json_t **errors, const char *name, const char *what)
     http_field_error(errors, name, what);
 }
 
-const char *v_string(json_t *body, const char *name, bool required, size_t min_len,
-                     size_t max_len, bool single_line, json_t **errors)
+const char *v_string(json_t *body, const char *name, bool required, size_t min_len, size_t max_len,
+                     bool single_line, json_t **errors)
 {
     json_t *v = json_object_get(body, name);
     if (!v || json_is_null(v)) {

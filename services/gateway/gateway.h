@@ -38,11 +38,11 @@
 /* ---- upstreams and routes (upstreams.c) ---- */
 
 struct gw_upstream {
-    const char *name;    /* "auth": logs, metrics, /ready checks */
-    const char *url_env; /* "AUTH_SERVICE_URL" */
-    const char *def_url; /* default from .env.example */
+    const char *name;        /* "auth": logs, metrics, /ready checks */
+    const char *url_env;     /* "AUTH_SERVICE_URL" */
+    const char *def_url;     /* default from .env.example */
     const char *health_path; /* "/services/auth/health" */
-    h2o_url_t url;       /* parsed; strings owned (h2o_url_copy) */
+    h2o_url_t url;           /* parsed; strings owned (h2o_url_copy) */
     h2o_socketpool_t pool;
     bool pool_ready;
 };

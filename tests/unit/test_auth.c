@@ -76,8 +76,9 @@ static void tampered_payload(void **state)
     (void)state;
     char *t = sign_for("CUSTOMER", 0, 0);
     char *dot1 = strchr(t, '.'), *dot2 = strrchr(t, '.');
-    const char *payload = "{\"sub\":\"x\",\"role\":\"ADMIN\",\"jti\":\"j\",\"iat\":1,"
-                          "\"exp\":9999999999,\"iss\":\"ecommerce-auth\",\"aud\":\"ecommerce-api\"}";
+    const char *payload =
+        "{\"sub\":\"x\",\"role\":\"ADMIN\",\"jti\":\"j\",\"iat\":1,"
+        "\"exp\":9999999999,\"iss\":\"ecommerce-auth\",\"aud\":\"ecommerce-api\"}";
     char b64[512];
     sodium_bin2base64(b64, sizeof b64, (const unsigned char *)payload, strlen(payload),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -93,8 +94,9 @@ static void alg_none_is_rejected(void **state)
 {
     (void)state;
     const char *header = "{\"alg\":\"none\",\"typ\":\"JWT\"}";
-    const char *payload = "{\"sub\":\"x\",\"role\":\"ADMIN\",\"jti\":\"j\",\"iat\":1,"
-                          "\"exp\":9999999999,\"iss\":\"ecommerce-auth\",\"aud\":\"ecommerce-api\"}";
+    const char *payload =
+        "{\"sub\":\"x\",\"role\":\"ADMIN\",\"jti\":\"j\",\"iat\":1,"
+        "\"exp\":9999999999,\"iss\":\"ecommerce-auth\",\"aud\":\"ecommerce-api\"}";
     char h[128], p[512], tok[1024];
     sodium_bin2base64(h, sizeof h, (const unsigned char *)header, strlen(header),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);

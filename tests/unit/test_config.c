@@ -116,8 +116,10 @@ static void secrets_in_production(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(durations),         cmocka_unit_test(dotenv_does_not_override),
-        cmocka_unit_test(dotenv_malformed),  cmocka_unit_test(numbers_and_bools),
+        cmocka_unit_test(durations),
+        cmocka_unit_test(dotenv_does_not_override),
+        cmocka_unit_test(dotenv_malformed),
+        cmocka_unit_test(numbers_and_bools),
         cmocka_unit_test(secrets_in_production),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -58,7 +58,7 @@ static void traceparent(void **state)
     char child[56];
     http_traceparent_child(ok, child);
     assert_true(http_traceparent_valid(child));
-    assert_memory_equal(child, ok, 35);              /* same trace id */
+    assert_memory_equal(child, ok, 35);               /* same trace id */
     assert_memory_not_equal(child + 36, ok + 36, 16); /* new span */
     http_traceparent_child("garbage", child);
     assert_true(http_traceparent_valid(child));
@@ -106,9 +106,9 @@ static void problem_documents(void **state)
     http_field_error(&errors, "password", "too short");
     p = http_problem_json(422, "invalid input", NULL, errors);
     assert_int_equal(json_array_size(json_object_get(p, "errors")), 2);
-    assert_string_equal(
-        json_string_value(json_object_get(json_array_get(json_object_get(p, "errors"), 0), "field")),
-        "email");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(p, "errors"), 0), "field")),
+                        "email");
     assert_null(json_object_get(p, "instance"));
     json_decref(p);
 
@@ -122,9 +122,12 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(request_id_validation), cmocka_unit_test(uuid_shape),
-        cmocka_unit_test(traceparent),           cmocka_unit_test(path_matching),
-        cmocka_unit_test(json_types),            cmocka_unit_test(problem_documents),
+        cmocka_unit_test(request_id_validation),
+        cmocka_unit_test(uuid_shape),
+        cmocka_unit_test(traceparent),
+        cmocka_unit_test(path_matching),
+        cmocka_unit_test(json_types),
+        cmocka_unit_test(problem_documents),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

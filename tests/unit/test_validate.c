@@ -13,12 +13,12 @@ static void utf8(void **state)
 {
     (void)state;
     assert_int_equal(utf8_length("abc"), 3);
-    assert_int_equal(utf8_length("Zo\xc3\xab"), 3);             /* Zoë */
-    assert_int_equal(utf8_length("\xf0\x9f\x9b\x92"), 1);       /* 🛒 */
-    assert_int_equal(utf8_length("\xc3"), -1);                  /* truncated */
-    assert_int_equal(utf8_length("\xc0\xaf"), -1);              /* overlong '/' */
-    assert_int_equal(utf8_length("\xed\xa0\x80"), -1);          /* surrogate */
-    assert_int_equal(utf8_length("\xf4\x90\x80\x80"), -1);      /* > U+10FFFF */
+    assert_int_equal(utf8_length("Zo\xc3\xab"), 3);        /* Zoë */
+    assert_int_equal(utf8_length("\xf0\x9f\x9b\x92"), 1);  /* 🛒 */
+    assert_int_equal(utf8_length("\xc3"), -1);             /* truncated */
+    assert_int_equal(utf8_length("\xc0\xaf"), -1);         /* overlong '/' */
+    assert_int_equal(utf8_length("\xed\xa0\x80"), -1);     /* surrogate */
+    assert_int_equal(utf8_length("\xf4\x90\x80\x80"), -1); /* > U+10FFFF */
     assert_true(has_control_chars("a\nb"));
     assert_true(has_control_chars("a\xc2\x85"));
     assert_false(has_control_chars("Robert'); DROP TABLE users;--"));
@@ -56,11 +56,11 @@ static void strings_and_errors(void **state)
     json_t *errors = NULL;
     assert_string_equal(v_string(body, "name", true, 1, 3, true, &errors), "Zo\xc3\xab");
     assert_null(errors);
-    assert_null(v_string(body, "name", true, 1, 2, true, &errors));  /* too long */
-    assert_null(v_string(body, "age", true, 1, 2, true, &errors));   /* not a string */
+    assert_null(v_string(body, "name", true, 1, 2, true, &errors)); /* too long */
+    assert_null(v_string(body, "age", true, 1, 2, true, &errors));  /* not a string */
     assert_null(v_string(body, "missing", true, 1, 2, true, &errors));
     assert_null(v_string(body, "optional", false, 1, 2, true, &errors)); /* no error */
-    assert_null(v_string(body, "bio", true, 1, 100, true, &errors)); /* control chars */
+    assert_null(v_string(body, "bio", true, 1, 100, true, &errors));     /* control chars */
     assert_non_null(v_string(body, "bio", true, 1, 100, false, &errors));
     const char *roles[] = {"CUSTOMER", "SELLER", NULL};
     assert_null(v_enum(body, "role", true, roles, &errors));
@@ -103,10 +103,8 @@ static void pagination(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(utf8),
-        cmocka_unit_test(emails),
-        cmocka_unit_test(uuids),
-        cmocka_unit_test(strings_and_errors),
+        cmocka_unit_test(utf8),       cmocka_unit_test(emails),
+        cmocka_unit_test(uuids),      cmocka_unit_test(strings_and_errors),
         cmocka_unit_test(pagination),
     };
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);

@@ -20,11 +20,11 @@
 #include <time.h>
 
 struct auth_claims {
-    char sub[64];      /* user id (UUID) */
+    char sub[64]; /* user id (UUID) */
     char email[321];
-    char role[16];     /* SUPERADMIN | ADMIN | SELLER | CUSTOMER */
+    char role[16]; /* SUPERADMIN | ADMIN | SELLER | CUSTOMER */
     char jti[64];
-    char sid[64];      /* session id (optional; the auth service's session) */
+    char sid[64]; /* session id (optional; the auth service's session) */
     long iat, exp;
     json_t *permissions; /* array of "module:action"; owned, see auth_claims_clear */
 };

@@ -30,9 +30,9 @@ struct http_exchange {
     const char *route;      /* the registered pattern, e.g. /users/:id */
     const char *request_id; /* from X-Request-Id, or generated */
     const char *traceparent;
-    json_t *body;           /* parsed JSON body when the route asked for one */
-    void *user_data;        /* given at registration */
-    int status;             /* set by the response helpers */
+    json_t *body;             /* parsed JSON body when the route asked for one */
+    void *user_data;          /* given at registration */
+    int status;               /* set by the response helpers */
     struct auth_claims *auth; /* set by http_authenticate (core/auth.h), freed by the wrapper */
 };
 

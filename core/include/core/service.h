@@ -31,7 +31,7 @@ struct service_spec {
     const char *name;     /* "auth": logs, metrics, queues, <NAME>_DATABASE_URL */
     const char *port_env; /* "AUTH_SERVICE_PORT" */
     int default_port;
-    unsigned needs;       /* enum service_needs */
+    unsigned needs; /* enum service_needs */
     /* Optional: register event consumers (events_subscribe). Runs before the
      * event threads start. 0 or -1. */
     int (*subscribe)(void);

@@ -31,8 +31,8 @@ bool valid_uuid(const char *s);
  * Adds an error when required and missing, not a string, shorter than
  * min_len or longer than max_len code points, or (single_line) holding
  * control characters. A missing optional field returns NULL silently. */
-const char *v_string(json_t *body, const char *name, bool required, size_t min_len,
-                     size_t max_len, bool single_line, json_t **errors);
+const char *v_string(json_t *body, const char *name, bool required, size_t min_len, size_t max_len,
+                     bool single_line, json_t **errors);
 
 /* Boolean field; returns 1/0, or -1 when missing (error when required) or
  * not a boolean (error). */
