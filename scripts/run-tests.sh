@@ -10,7 +10,8 @@
 #   c. node --test --test-concurrency=1 tests/api/ with PLATFORM_ENV_FILE (the
 #      absolute path of var/test/platform.env: ports, URLs, VAR_DIR, BIN_DIR)
 #      and REPO_ROOT in the environment
-#   d. docker-compose -f deploy/docker-compose.yml config -q
+#   d. docker-compose -f deploy/docker-compose.yml config -q, and
+#      clang-format --dry-run --Werror over the C sources git tracks
 #   e. always (also on failure or Ctrl-C): SIGTERM the services and wait for
 #      them (they exit cleanly, so LeakSanitizer runs), stop the
 #      infrastructure, then fail if a service needed SIGKILL or a sanitizer
@@ -113,6 +114,17 @@ check_compose() {
   docker-compose -f deploy/docker-compose.yml config -q
 }
 
+# The C sources follow .clang-format: a change that does not is a failure
+# here rather than noise in the next change's diff.
+check_format() {
+  banner "clang-format"
+  command -v clang-format >/dev/null || {
+    echo "clang-format is not installed (scripts/deps.sh installs it)" >&2
+    return 1
+  }
+  git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror
+}
+
 # e. teardown (EXIT trap) ---------------------------------------------------
 teardown() {
   local rc=$? f reports=()
@@ -163,6 +175,7 @@ main() {
     fail "API tests (not run: the platform did not start)"
   fi
   if check_compose; then pass "docker-compose config"; else fail "docker-compose config"; fi
+  if check_format; then pass "clang-format"; else fail "clang-format"; fi
 }
 
 main "$@"
