@@ -225,6 +225,90 @@ bool http_path_matches(const char *pattern, const char *path)
     }
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode in[0..n) into out (room for n bytes). Returns the decoded
+ * length, or -1 for a malformed escape or an escaped NUL (which no C string,
+ * and no PostgreSQL text, can carry). */
+static long percent_decode(const char *in, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] != '%') {
+            out[o++] = in[i];
+            continue;
+        }
+        if (n - i < 3)
+            return -1;
+        int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            return -1;
+        out[o++] = (char)(hi << 4 | lo);
+        i += 2;
+    }
+    return (long)o;
+}
+
+/* True when 'pattern' has the segment ":name". */
+static bool pattern_has_param(const char *pattern, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strchr(pattern, ':'); p; p = strchr(p + 1, ':'))
+        if (p > pattern && p[-1] == '/' && !strncmp(p + 1, name, n) &&
+            (p[n + 1] == '/' || !p[n + 1]))
+            return true;
+    return false;
+}
+
+/* params[name] = decoded value; a value that does not decode is left out.
+ * 0, or -1 on OOM. */
+static int add_param(json_t *params, const char *name, size_t name_len, const char *raw,
+                     size_t raw_len)
+{
+    char *key = strndup(name, name_len);
+    char *value = malloc(raw_len + 1);
+    int rc = -1;
+    if (key && value) {
+        long n = percent_decode(raw, raw_len, value);
+        /* nocheck: the value is bytes from the URL, validated by the handler */
+        rc = n < 0 ? 0 : json_object_set_new(params, key, json_stringn_nocheck(value, (size_t)n));
+    }
+    free(key);
+    free(value);
+    return rc;
+}
+
+json_t *http_path_params(const char *pattern, const char *path)
+{
+    json_t *params = json_object();
+    const char *a = pattern, *b = path;
+    while (params) {
+        while (*a == '/')
+            a++;
+        while (*b == '/')
+            b++;
+        if (!*a || !*b)
+            break;
+        size_t la = seg_len(a), lb = seg_len(b);
+        if (*a == ':' && la > 1 && add_param(params, a + 1, la - 1, b, lb) != 0) {
+            json_decref(params);
+            params = NULL;
+        }
+        a += la;
+        b += lb;
+    }
+    return params;
+}
+
 bool http_is_json_type(const char *ct)
 {
     if (!ct)
@@ -248,6 +332,11 @@ const char *http_header(const struct http_exchange *x, const char *name)
 
 const char *http_param(const struct http_exchange *x, const char *name)
 {
+    /* Ulfius keeps path and query parameters in one map and joins a clash
+     * as "query,path": /users/:id?id=x would read "x,<id>". The route's own
+     * segments are therefore taken from the path (serve() decodes them). */
+    if (x->route && pattern_has_param(x->route, name))
+        return json_string_value(json_object_get(x->path_params, name));
     return u_map_get(x->req->map_url, name);
 }
 
@@ -385,11 +474,14 @@ static void serve(struct http_server *srv, const struct _u_request *req, struct 
                               .traceparent = tp,
                               .user_data = user_data,
                               .status = 0};
+    if (strchr(route, ':') && req->url_path)
+        x.path_params = http_path_params(route, req->url_path);
     if (precheck(&x, srv, flags))
         fn(&x);
     if (x.status == 0) /* a handler that sent nothing is a bug, not a success */
         http_problem(&x, 500, "handler produced no response", NULL);
     json_decref(x.body);
+    json_decref(x.path_params);
     auth_claims_clear(x.auth);
     free(x.auth);
     u_map_put(resp->map_header, "X-Request-Id", rid);

@@ -431,6 +431,14 @@ describe('users: hostile and unusual text', () => {
       assert.ok(res.status === 200 || res.status === 422, `${q}: ${res.status}`);
     }
   });
+
+  test('a query parameter cannot stand in for a path id', async () => {
+    // Ulfius keeps path and query parameters in one map; the core reads a
+    // route's own segments from the path, so ?id= changes nothing.
+    const res = await api('GET', `/users/${u.id}?id=${randomUUID()}`, { token: admin() });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.id, u.id);
+  });
 });
 
 describe('users: addresses', () => {

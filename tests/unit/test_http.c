@@ -77,6 +77,42 @@ static void path_matching(void **state)
     assert_true(http_path_matches("/", "/"));
 }
 
+/* The value of 'name' in the object, or NULL. */
+static const char *param_of(json_t *o, const char *name)
+{
+    return json_string_value(json_object_get(o, name));
+}
+
+static void path_params(void **state)
+{
+    (void)state;
+    json_t *p =
+        http_path_params("/users/:id/addresses/:addressId", "/users/42/addresses/a%20b%2Cc");
+    assert_non_null(p);
+    assert_string_equal(param_of(p, "id"), "42");
+    assert_string_equal(param_of(p, "addressId"), "a b,c"); /* decoded, a comma is data */
+    assert_int_equal(json_object_size(p), 2);
+    json_decref(p);
+
+    /* UTF-8 passes through byte for byte; '+' is not a space in a path */
+    p = http_path_params("/x/:v", "/x/Zo%C3%AB+1");
+    assert_string_equal(param_of(p, "v"), "Zo\xc3\xab+1");
+    json_decref(p);
+
+    /* an escaped NUL or a malformed escape leaves the parameter out */
+    const char *bad[] = {"/x/a%00b", "/x/a%2", "/x/a%zz", "/x/%"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p = http_path_params("/x/:v", bad[i]);
+        assert_non_null(p);
+        assert_null(param_of(p, "v"));
+        json_decref(p);
+    }
+
+    p = http_path_params("/health", "/health");
+    assert_int_equal(json_object_size(p), 0);
+    json_decref(p);
+}
+
 static void json_types(void **state)
 {
     (void)state;
@@ -122,11 +158,9 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(request_id_validation),
-        cmocka_unit_test(uuid_shape),
-        cmocka_unit_test(traceparent),
-        cmocka_unit_test(path_matching),
-        cmocka_unit_test(json_types),
+        cmocka_unit_test(request_id_validation), cmocka_unit_test(uuid_shape),
+        cmocka_unit_test(traceparent),           cmocka_unit_test(path_matching),
+        cmocka_unit_test(path_params),           cmocka_unit_test(json_types),
         cmocka_unit_test(problem_documents),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);

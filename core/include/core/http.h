@@ -34,6 +34,7 @@ struct http_exchange {
     void *user_data;          /* given at registration */
     int status;               /* set by the response helpers */
     struct auth_claims *auth; /* set by http_authenticate (core/auth.h), freed by the wrapper */
+    json_t *path_params;      /* ":name" segments of 'route', decoded; owned by the wrapper */
 };
 
 typedef void (*http_handler_fn)(struct http_exchange *x);
@@ -59,7 +60,10 @@ void http_server_free(struct http_server *s);
 
 /* ---- request helpers (results owned by the request; do not free) ---- */
 const char *http_header(const struct http_exchange *x, const char *name);
-const char *http_param(const struct http_exchange *x, const char *name); /* path or query */
+/* A ":name" segment of the route when the route has one (never shadowed by a
+ * query parameter of the same name), else the query parameter. NULL when
+ * absent, or when a path segment does not decode (%00, a bad escape). */
+const char *http_param(const struct http_exchange *x, const char *name);
 
 /* ---- response helpers ---- */
 
@@ -104,6 +108,11 @@ void http_traceparent_child(const char *parent, char out[56]);
 /* True when 'path' matches Ulfius-style 'pattern' (":name" matches one segment,
  * trailing slashes ignored). */
 bool http_path_matches(const char *pattern, const char *path);
+
+/* The ":name" segments of 'pattern' taken from 'path' (which must match it),
+ * percent-decoded: {"name": "value"}. A segment holding %00 or a malformed
+ * escape is left out. New reference (caller decrefs), NULL on OOM. */
+json_t *http_path_params(const char *pattern, const char *path);
 
 /* True when the Content-Type names JSON (application/json or +json), params ignored. */
 bool http_is_json_type(const char *content_type);
