@@ -79,6 +79,9 @@ static void log_access(h2o_logger_t *_self, h2o_req_t *req)
     jsonline_str(&j, "route", self->route, strlen(self->route));
     jsonline_int(&j, "status", status);
     jsonline_ms(&j, "durationMs", dt * 1000.0);
+    const h2o_iovec_t *uid = gw_user_id(req);
+    if (uid)
+        jsonline_str(&j, "userId", uid->base, uid->len);
     if (self->upstream)
         jsonline_str(&j, "upstream", self->upstream, strlen(self->upstream));
     else

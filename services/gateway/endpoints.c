@@ -44,12 +44,18 @@ static void on_health(h2o_req_t *req)
 static void on_metrics(h2o_req_t *req)
 {
     char *text = metrics_render("gateway");
-    if (!text) {
+    char *guard = gw_guard_metrics_render();
+    char *all = NULL;
+    if (!text || !guard || asprintf(&all, "%s%s", text, guard) < 0)
+        all = NULL;
+    free(text);
+    free(guard);
+    if (!all) {
         gw_send_problem(req, 500, "cannot render metrics");
         return;
     }
-    gw_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
-    free(text);
+    gw_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", all, strlen(all));
+    free(all);
 }
 
 static const char *asset_type(const char *name)

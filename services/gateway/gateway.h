@@ -7,12 +7,21 @@
  *   request_id.c  X-Request-Id / traceparent: kept when valid, else generated
  *                 (ids.c); passed upstream and echoed to the client (returns
  *                 -1: the next handler runs)
- *   [auth, rate limit: future handlers, inserted here, also returning -1]
+ *   cors.c        answers CORS preflights (204, or 403 for an origin not on
+ *                 CORS_ORIGINS); other requests pass on (-1)
+ *   guard_auth.c  bearer token on every route guard_routes.c does not list as
+ *                 public: 401 problem+json, or -1 with the user id noted
+ *   ratelimit.c   per-IP / per-user / login-register buckets in Redis (an
+ *                 atomic Lua script over a non-blocking connection per
+ *                 thread, redis_conn.c): 429 problem+json, or -1
  *   proxy.c       hands the request to the upstream's kept-alive socket pool
  *   endpoints.c   or one of the gateway's own endpoints (/health, /metrics,
  *                 /docs...), ready.c for /ready, and the 404 catch-all
  *
  * and on the way back:
+ *   security_headers.c  helmet-like headers on every response
+ *   cors.c        filter: Access-Control-Allow-Origin etc. for allowed origins
+ *   ratelimit.c   filter: RateLimit-* headers on the requests it counted
  *   problem.c     filter: proxy failures (and upstream 5xx without a problem
  *                 document) become RFC 9457 problem+json, timeouts 504
  *   access_log.c  logger: one JSON line per request (jsonline.c) plus
@@ -150,6 +159,25 @@ char *gw_problem_body(int status, const char *detail, const char *instance);
  * gw_access_log_init reads LOG_LEVEL (after log_init). */
 void gw_access_log_init(void);
 void gw_access_log_register(h2o_pathconf_t *pathconf, const char *route, const char *upstream);
+
+/* guard_auth.c: the bearer-token check (routed paths). */
+void gw_auth_register(h2o_pathconf_t *pathconf);
+/* The verified user id (token subject) of the request; NULL when anonymous. */
+const h2o_iovec_t *gw_user_id(h2o_req_t *req);
+
+/* guard_metrics.c: counters of the guard handlers, shown at /metrics. */
+enum gw_guard_counter {
+    GW_C_AUTH_MISSING,
+    GW_C_AUTH_INVALID,
+    GW_C_RL_IP,
+    GW_C_RL_USER,
+    GW_C_RL_AUTH,
+    GW_C_RL_UNAVAILABLE,
+    GW_C_COUNT
+};
+void gw_guard_count(enum gw_guard_counter c);
+/* The counters in Prometheus text (caller frees); NULL on OOM. */
+char *gw_guard_metrics_render(void);
 
 /* endpoints.c */
 enum gw_endpoint { GW_HEALTH, GW_METRICS, GW_DOCS, GW_NOT_FOUND };

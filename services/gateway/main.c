@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "openapi_merge.h"
 
+#include "core/auth.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -101,7 +102,7 @@ static void register_paths(h2o_globalconf_t *conf)
     for (size_t i = 0; i < gw_num_routes; i++) {
         const struct gw_route *r = &gw_routes[i];
         pc = add_path(host, r->prefix);
-        /* future: JWT verification, rate limits -> handlers registered here */
+        gw_auth_register(pc);
         gw_proxy_register(pc, r->upstream);
         gw_problem_filter_register(pc, r->upstream);
         gw_access_log_register(pc, r->prefix, r->upstream->name);
@@ -183,6 +184,10 @@ int main(void)
     long max_body = config_long("HTTP_MAX_BODY_BYTES", 1048576, 1024, 1L << 30);
     gw_settings.upstream_timeout_ms = (uint64_t)timeout_s * 1000;
 
+    /* The gateway checks bearer tokens like every service: same secret,
+     * issuer and audience (production refuses the default secret). */
+    if (auth_configure() != 0)
+        return 2;
     if (gw_upstreams_init() != 0)
         return 2;
     char *openapi = openapi_build(config_str("APP_ROOT", "."), documented_services);

@@ -3,7 +3,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  SERVICES, GATEWAY, env, http, assertProblem, logLines, eventually, newRequestId, infra,
+  SERVICES, GATEWAY, env, http, assertProblem, logLines, eventually, newRequestId, infra, bearer,
 } from './lib.mjs';
 
 const names = Object.keys(SERVICES);
@@ -91,6 +91,8 @@ describe('standard endpoints of every service', () => {
 
 // Which service owns each gateway prefix, and a path on it that the service
 // answers (404 from the service itself when no business route exists yet).
+// The gateway wants a bearer token on every route that is not public
+// (gateway_guard.test.mjs tests that), so these calls carry a valid one.
 const ROUTES = [
   ['/auth/probe', 'auth'],
   ['/users/probe', 'users'],
@@ -108,7 +110,7 @@ describe('gateway routing', () => {
   for (const [path, service] of ROUTES) {
     test(`${path} reaches ${service} with the request id`, async () => {
       const rid = newRequestId();
-      const res = await http(`${GATEWAY}${path}`, { headers: { 'X-Request-Id': rid } });
+      const res = await http(`${GATEWAY}${path}`, { headers: { 'X-Request-Id': rid, ...bearer() } });
       assert.ok(res.status < 500, `${path}: ${res.status} ${res.text}`);
       assert.equal(res.headers.get('x-request-id'), rid);
       const lines = await eventually(() => {
@@ -120,7 +122,7 @@ describe('gateway routing', () => {
   }
 
   test('the gateway assigns a request id and trace context and passes them on', async () => {
-    const res = await http(`${GATEWAY}/orders/probe`);
+    const res = await http(`${GATEWAY}/orders/probe`, { headers: bearer() });
     const rid = res.headers.get('x-request-id');
     assert.ok(rid, 'gateway returned a request id');
     const line = await eventually(() => logLines('orders', rid).find((l) => l.requestId === rid));
@@ -131,7 +133,7 @@ describe('gateway routing', () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const rid = newRequestId();
     await http(`${GATEWAY}/cart/probe`, {
-      headers: { 'X-Request-Id': rid, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      headers: { 'X-Request-Id': rid, traceparent: `00-${traceId}-00f067aa0ba902b7-01`, ...bearer() },
     });
     const line = await eventually(() => logLines('cart', rid).find((l) => l.requestId === rid));
     assert.equal(line.traceId, traceId);
@@ -156,7 +158,7 @@ describe('gateway routing', () => {
   });
 
   test('service errors pass through the gateway as problem+json', async () => {
-    assertProblem(await http(`${GATEWAY}/users/no/such/route`), 404);
+    assertProblem(await http(`${GATEWAY}/users/no/such/route`, { headers: bearer() }), 404);
   });
 
   test('the gateway serves the merged API docs of all services', async () => {

@@ -5,7 +5,7 @@
 // ports and passes PLATFORM_ENV_FILE, the env file every service was started with.
 import { readFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 
@@ -113,3 +113,29 @@ export function infra(action) {
     timeout: 120000,
   });
 }
+
+// ---- access tokens ----------------------------------------------------------
+// HS256 JWTs signed with the platform's JWT_SECRET, as the auth service signs
+// them: for calls through the gateway, which wants a valid bearer token on
+// every route that is not public.
+
+export const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+
+export function signJwt(claims, { secret = env.JWT_SECRET, header = { alg: 'HS256', typ: 'JWT' } } = {}) {
+  const head = `${b64url(header)}.${b64url(claims)}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+// Claims of a valid CUSTOMER access token for a random user; 'over' replaces fields.
+export function tokenClaims(over = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const sub = over.sub || randomUUID();
+  return {
+    sub, email: `${sub}@example.test`, role: 'CUSTOMER', permissions: ['orders:read', 'orders:write'],
+    jti: randomUUID(), sid: randomUUID(), iat: now, exp: now + 600,
+    iss: env.JWT_ISSUER, aud: env.JWT_AUDIENCE, ...over,
+  };
+}
+
+export const testToken = (over) => signJwt(tokenClaims(over));
+export const bearer = (over) => ({ Authorization: `Bearer ${testToken(over)}` });
