@@ -114,6 +114,11 @@ static void on_docs(h2o_req_t *req)
                        gw_settings.docs_page_len);
         return;
     }
+    if (path_is(req, "/docs/swagger-init.js")) {
+        gw_send_static(req, 200, "application/javascript; charset=utf-8", gw_settings.docs_init,
+                       gw_settings.docs_init_len);
+        return;
+    }
     if (path_is(req, "/docs/openapi.json")) {
         gw_send_static(req, 200, "application/json", gw_settings.openapi, gw_settings.openapi_len);
         return;

@@ -82,6 +82,9 @@ struct gw_settings {
     const char *docs_page; /* Swagger UI HTML */
     size_t docs_page_len;
     const char *swagger_dir; /* absolute or APP_ROOT-relative directory */
+    const char *docs_init;   /* /docs/swagger-init.js (static) */
+    size_t docs_init_len;
+    bool trust_proxy; /* TRUST_PROXY: believe X-Forwarded-For/-Proto of the peer */
 };
 extern struct gw_settings gw_settings;
 
@@ -159,6 +162,16 @@ char *gw_problem_body(int status, const char *detail, const char *instance);
  * gw_access_log_init reads LOG_LEVEL (after log_init). */
 void gw_access_log_init(void);
 void gw_access_log_register(h2o_pathconf_t *pathconf, const char *route, const char *upstream);
+
+/* cors.c: gw_cors_init reads CORS_ORIGINS (0, or -1 out of memory). The
+ * handler answers preflights; the filter alone serves the fallback path. */
+int gw_cors_init(void);
+void gw_cors_dispose(void);
+void gw_cors_register(h2o_pathconf_t *pathconf);
+void gw_cors_register_filter(h2o_pathconf_t *pathconf);
+
+/* security_headers.c: filter for every path. */
+void gw_security_headers_register(h2o_pathconf_t *pathconf);
 
 /* guard_auth.c: the bearer-token check (routed paths). */
 void gw_auth_register(h2o_pathconf_t *pathconf);

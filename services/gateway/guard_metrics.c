@@ -43,7 +43,7 @@ char *gw_guard_metrics_render(void)
         "Redis did not answer in time (the limiter fails open).\n"
         "# TYPE gateway_ratelimit_unavailable_total counter\n"
         "gateway_ratelimit_unavailable_total{service=\"gateway\"} %llu\n",
-        value(GW_C_AUTH_MISSING), value(GW_C_AUTH_INVALID), value(GW_C_RL_IP),
-        value(GW_C_RL_USER), value(GW_C_RL_AUTH), value(GW_C_RL_UNAVAILABLE));
+        value(GW_C_AUTH_MISSING), value(GW_C_AUTH_INVALID), value(GW_C_RL_IP), value(GW_C_RL_USER),
+        value(GW_C_RL_AUTH), value(GW_C_RL_UNAVAILABLE));
     return n < 0 ? NULL : out;
 }

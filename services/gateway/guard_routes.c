@@ -39,8 +39,8 @@ unsigned gw_method_bit(const char *method, size_t len)
     static const struct {
         const char *name;
         unsigned bit;
-    } known[] = {{"GET", GW_M_GET},     {"HEAD", GW_M_HEAD},     {"POST", GW_M_POST},
-                 {"PUT", GW_M_PUT},     {"PATCH", GW_M_PATCH},   {"DELETE", GW_M_DELETE},
+    } known[] = {{"GET", GW_M_GET},        {"HEAD", GW_M_HEAD},   {"POST", GW_M_POST},
+                 {"PUT", GW_M_PUT},        {"PATCH", GW_M_PATCH}, {"DELETE", GW_M_DELETE},
                  {"OPTIONS", GW_M_OPTIONS}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (len == strlen(known[i].name) && memcmp(method, known[i].name, len) == 0)
@@ -76,6 +76,7 @@ bool gw_route_is_public(const char *method, size_t mlen, const char *path, size_
 
 bool gw_route_is_auth_strict(const char *method, size_t mlen, const char *path, size_t plen)
 {
-    return gw_rules_match(auth_strict_routes, sizeof auth_strict_routes / sizeof auth_strict_routes[0],
-                          method, mlen, path, plen);
+    return gw_rules_match(auth_strict_routes,
+                          sizeof auth_strict_routes / sizeof auth_strict_routes[0], method, mlen,
+                          path, plen);
 }

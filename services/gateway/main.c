@@ -11,7 +11,9 @@
  * GATEWAY_UPSTREAM_TIMEOUT (s), HTTP_MAX_BODY_BYTES (x16 = largest request
  * body passed through), GATEWAY_THREADS (default: CPUs), GATEWAY_REUSEPORT
  * (default on: one SO_REUSEPORT socket per thread; off: one shared), APP_ROOT,
- * SWAGGER_UI_DIR, LOG_LEVEL.
+ * SWAGGER_UI_DIR, LOG_LEVEL; JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE (token check),
+ * CORS_ORIGINS, TRUST_PROXY (default off: X-Forwarded-For/-Proto of the
+ * peer are believed only when on).
  */
 #include "gateway.h"
 #include "openapi_merge.h"
@@ -46,6 +48,18 @@ const char *__lsan_default_suppressions(void)
 static const char *const documented_services[] = {
     "auth", "users", "catalog", "cart", "orders", "payments", "notifications", "realtime", NULL};
 
+/* The start-up script of Swagger UI, served as /docs/swagger-init.js: a file
+ * rather than an inline <script>, so the page works under the CSP
+ * script-src 'self' (security_headers.c). The document's URL stays in the
+ * page (data-url), where readers of the page look for it. No validator
+ * badge: it would load an image from validator.swagger.io, which img-src
+ * does not allow. */
+static const char docs_init[] =
+    "window.ui = SwaggerUIBundle({url: document.getElementById(\"swagger-ui\").dataset.url, "
+    "dom_id: \"#swagger-ui\", "
+    "deepLinking: true, validatorUrl: null, presets: [SwaggerUIBundle.presets.apis, "
+    "SwaggerUIStandalonePreset], layout: \"StandaloneLayout\"});\n";
+
 static char *make_docs_page(void)
 {
     char *page = NULL;
@@ -54,24 +68,24 @@ static char *make_docs_page(void)
                      "<title>E-commerce platform API</title>"
                      "<link rel=\"icon\" type=\"image/png\" href=\"/docs/favicon-32x32.png\">"
                      "<link rel=\"stylesheet\" href=\"/docs/swagger-ui.css\"></head>"
-                     "<body><div id=\"swagger-ui\"></div>"
+                     "<body><div id=\"swagger-ui\" data-url=\"/docs/openapi.json\"></div>"
                      "<script src=\"/docs/swagger-ui-bundle.js\"></script>"
                      "<script src=\"/docs/swagger-ui-standalone-preset.js\"></script>"
-                     "<script>window.ui = SwaggerUIBundle({url: \"/docs/openapi.json\", "
-                     "dom_id: \"#swagger-ui\", deepLinking: true, presets: "
-                     "[SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], "
-                     "layout: \"StandaloneLayout\"});</script>"
+                     "<script src=\"/docs/swagger-init.js\"></script>"
                      "</body></html>\n");
     return n < 0 ? NULL : page;
 }
 
-/* Every path gets the request-id handler first and the access logger; the
- * handlers that produce the response follow. */
+/* Every path gets the request-id handler first, then the CORS preflight
+ * handler, the security-header and CORS filters, and (by the caller) the
+ * access logger; the handlers that produce the response follow. */
 static h2o_pathconf_t *add_path(h2o_hostconf_t *host, const char *path)
 {
     h2o_pathconf_t *pc = h2o_config_register_path(host, path, 0);
     pc->error_log.emit_request_errors = 0; /* the access log reports them as JSON */
     gw_request_id_register(pc);
+    gw_cors_register(pc);
+    gw_security_headers_register(pc);
     return pc;
 }
 
@@ -129,6 +143,8 @@ static void register_paths(h2o_globalconf_t *conf)
     h2o_pathconf_t *fb = &host->fallback_path;
     fb->error_log.emit_request_errors = 0;
     gw_request_id_register_filter(fb);
+    gw_cors_register_filter(fb);
+    gw_security_headers_register(fb);
     gw_problem_filter_register(fb, NULL);
     gw_access_log_register(fb, "(rejected)", NULL);
 }
@@ -183,12 +199,13 @@ int main(void)
     long timeout_s = config_long("GATEWAY_UPSTREAM_TIMEOUT", 30, 1, 86400);
     long max_body = config_long("HTTP_MAX_BODY_BYTES", 1048576, 1024, 1L << 30);
     gw_settings.upstream_timeout_ms = (uint64_t)timeout_s * 1000;
+    gw_settings.trust_proxy = config_bool("TRUST_PROXY", false);
 
     /* The gateway checks bearer tokens like every service: same secret,
      * issuer and audience (production refuses the default secret). */
     if (auth_configure() != 0)
         return 2;
-    if (gw_upstreams_init() != 0)
+    if (gw_upstreams_init() != 0 || gw_cors_init() != 0)
         return 2;
     char *openapi = openapi_build(config_str("APP_ROOT", "."), documented_services);
     char *docs = make_docs_page();
@@ -202,6 +219,8 @@ int main(void)
     gw_settings.docs_page = docs;
     gw_settings.docs_page_len = strlen(docs);
     gw_settings.swagger_dir = swagger;
+    gw_settings.docs_init = docs_init;
+    gw_settings.docs_init_len = sizeof docs_init - 1;
 
     h2o_globalconf_t conf;
     h2o_config_init(&conf);
@@ -232,6 +251,7 @@ int main(void)
     if (!srv)
         gw_upstreams_dispose();
     h2o_config_dispose(&conf);
+    gw_cors_dispose();
     free(openapi);
     free(docs);
     free(swagger);

@@ -142,3 +142,123 @@ describe('gateway: bearer tokens on protected routes', () => {
     }
   });
 });
+
+describe('gateway: security headers', () => {
+  const HELMET = {
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'SAMEORIGIN',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'x-dns-prefetch-control': 'off',
+    'x-download-options': 'noopen',
+    'x-permitted-cross-domain-policies': 'none',
+    'origin-agent-cluster': '?1',
+  };
+
+  function assertSecure(res, what) {
+    for (const [name, value] of Object.entries(HELMET)) assert.equal(res.headers.get(name), value, `${what}: ${name}`);
+    const csp = res.headers.get('content-security-policy') || '';
+    assert.match(csp, /default-src 'self'/, what);
+    assert.match(csp, /frame-ancestors 'self'/, what);
+    assert.match(csp, /object-src 'none'/, what);
+    assert.doesNotMatch(csp, /,/, `${what}: one CSP header, not two merged`);
+    // plain HTTP, no trusted proxy: no HSTS
+    assert.equal(res.headers.get('strict-transport-security'), null, what);
+  }
+
+  test('on a proxied response, a gateway 404, a 401 and /docs', async () => {
+    assertSecure(await http(`${GATEWAY}/products/probe`), 'proxied');
+    assertSecure(await http(`${GATEWAY}/services/auth/health`), 'proxied health');
+    assertSecure(await http(`${GATEWAY}/nowhere`), 'gateway 404');
+    assertSecure(await http(`${GATEWAY}/orders/probe`), 'gateway 401');
+    assertSecure(await http(`${GATEWAY}/docs`), '/docs');
+    assertSecure(await http(`${GATEWAY}/health`), '/health');
+  });
+
+  test('X-Forwarded-Proto from an untrusted peer does not turn on HSTS', async () => {
+    const res = await http(`${GATEWAY}/health`, { headers: { 'X-Forwarded-Proto': 'https' } });
+    assert.equal(res.headers.get('strict-transport-security'), null);
+  });
+
+  test('the Swagger UI page loads every script from its own origin under the CSP', async () => {
+    const page = await http(`${GATEWAY}/docs`);
+    assert.equal(page.status, 200);
+    const csp = page.headers.get('content-security-policy');
+    const scriptSrc = csp.split(';').find((d) => d.trim().startsWith('script-src '));
+    assert.equal(scriptSrc.trim(), "script-src 'self'");
+    // no inline script (script-src 'self' would block it), no inline handlers
+    const scripts = [...page.text.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+    assert.ok(scripts.length >= 3);
+    assert.doesNotMatch(page.text, /\son[a-z]+=/i);
+    for (const [, attrs, body] of scripts) {
+      assert.equal(body.trim(), '', 'inline script body');
+      const src = /src="([^"]+)"/.exec(attrs)?.[1];
+      assert.ok(src?.startsWith('/docs/'), `same-origin script ${src}`);
+      const js = await http(`${GATEWAY}${src}`);
+      assert.equal(js.status, 200, src);
+      assert.match(js.headers.get('content-type'), /javascript/, src);
+    }
+    const init = await http(`${GATEWAY}/docs/swagger-init.js`);
+    assert.match(init.text, /SwaggerUIBundle\(/);
+    assert.match(init.text, /dataset\.url/);
+    assert.match(page.text, /data-url="\/docs\/openapi\.json"/);
+    for (const link of page.text.matchAll(/href="([^"]+)"/g)) {
+      assert.ok(link[1].startsWith('/docs/'), link[1]);
+      assert.equal((await http(`${GATEWAY}${link[1]}`)).status, 200, link[1]);
+    }
+  });
+});
+
+describe('gateway: CORS', () => {
+  const allowed = env.CORS_ORIGINS.split(',')[0].trim();
+  const preflight = (origin, path = '/orders/probe') => http(`${GATEWAY}${path}`, {
+    method: 'OPTIONS',
+    headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+  });
+
+  test('a preflight from an allowed origin is 204 with the CORS headers, not forwarded', async () => {
+    const res = await preflight(allowed);
+    assert.equal(res.status, 204, res.text);
+    assert.equal(res.headers.get('access-control-allow-origin'), allowed);
+    assert.equal(res.headers.get('access-control-allow-credentials'), 'true');
+    assert.match(res.headers.get('vary') || '', /Origin/);
+    const methods = res.headers.get('access-control-allow-methods').split(/,\s*/);
+    for (const m of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) assert.ok(methods.includes(m), m);
+    const hdrs = res.headers.get('access-control-allow-headers').toLowerCase().split(/,\s*/);
+    for (const h of ['authorization', 'content-type', 'x-request-id', 'traceparent']) assert.ok(hdrs.includes(h), h);
+    assert.equal(res.headers.get('access-control-max-age'), '600');
+    assert.equal(res.text, '');
+  });
+
+  test('a preflight from another origin is 403 problem+json without CORS headers', async () => {
+    for (const origin of ['http://evil.example', 'null', `${allowed}.evil.example`]) {
+      const res = await preflight(origin);
+      assertProblem(res, 403);
+      assert.equal(res.headers.get('access-control-allow-origin'), null, origin);
+      assert.equal(res.headers.get('access-control-allow-credentials'), null, origin);
+    }
+  });
+
+  test('actual requests: allowed origin echoed with exposed headers; others get none', async () => {
+    const ok = await http(`${GATEWAY}/products/probe`, { headers: { Origin: allowed } });
+    assert.equal(ok.headers.get('access-control-allow-origin'), allowed);
+    assert.equal(ok.headers.get('access-control-allow-credentials'), 'true');
+    assert.match(ok.headers.get('vary') || '', /Origin/);
+    const exposed = ok.headers.get('access-control-expose-headers').toLowerCase();
+    for (const h of ['x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after']) {
+      assert.ok(exposed.includes(h), h);
+    }
+    // a gateway 401 is readable by the allowed origin too
+    const denied = await http(`${GATEWAY}/orders/probe`, { headers: { Origin: allowed } });
+    assertProblem(denied, 401);
+    assert.equal(denied.headers.get('access-control-allow-origin'), allowed);
+    const other = await http(`${GATEWAY}/products/probe`, { headers: { Origin: 'http://evil.example' } });
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+    assert.match(other.headers.get('vary') || '', /Origin/);
+  });
+
+  test('OPTIONS without preflight headers is an ordinary request (token needed)', async () => {
+    assertProblem(await http(`${GATEWAY}/orders/probe`, { method: 'OPTIONS' }), 401);
+  });
+});

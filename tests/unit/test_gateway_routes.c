@@ -52,10 +52,9 @@ static void test_exact_and_prefix(void **state)
 static void test_public_routes(void **state)
 {
     (void)state;
-    static const char *const auth_public[] = {"/auth/register",        "/auth/login",
-                                              "/auth/refresh",         "/auth/logout",
-                                              "/auth/password/forgot", "/auth/password/reset",
-                                              "/auth/verify-email"};
+    static const char *const auth_public[] = {
+        "/auth/register",        "/auth/login",          "/auth/refresh",     "/auth/logout",
+        "/auth/password/forgot", "/auth/password/reset", "/auth/verify-email"};
     for (size_t i = 0; i < sizeof auth_public / sizeof auth_public[0]; i++) {
         assert_true(is_public("POST", auth_public[i]));
         assert_false(is_public("GET", auth_public[i]));
@@ -101,8 +100,8 @@ static void test_strict_bucket(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_method_bits),     cmocka_unit_test(test_exact_and_prefix),
-        cmocka_unit_test(test_public_routes),   cmocka_unit_test(test_protected_routes),
+        cmocka_unit_test(test_method_bits),   cmocka_unit_test(test_exact_and_prefix),
+        cmocka_unit_test(test_public_routes), cmocka_unit_test(test_protected_routes),
         cmocka_unit_test(test_strict_bucket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
