@@ -78,8 +78,12 @@ reset_test_platform() {
     write_platform_env "$ENV_FILE" "$OFFSET" "$VAR_DIR" "$BIN_DIR" ""
   fi
   "$INFRA" wipe "$ENV_FILE" || return 1
-  # INFRA_FAST=1: the test cluster trades durability for speed.
-  write_platform_env "$ENV_FILE" "$OFFSET" "$VAR_DIR" "$BIN_DIR" "" INFRA_FAST=1
+  # INFRA_FAST=1: the test cluster trades durability for speed. The
+  # gateway's rate limits are generous: the suite registers and logs in many
+  # users through it; gateway_guard.test.mjs starts its own gateway with tiny
+  # limits to test them.
+  write_platform_env "$ENV_FILE" "$OFFSET" "$VAR_DIR" "$BIN_DIR" "" INFRA_FAST=1 \
+    RATE_LIMIT_ANON_MAX=100000 RATE_LIMIT_USER_MAX=100000 RATE_LIMIT_AUTH_MAX=100000
 }
 
 start_test_platform() {

@@ -103,6 +103,8 @@ struct gw_worker {
     h2o_timeout_t websocket_timeout; /* idle timeout of proxied WebSockets */
     h2o_timeout_t check_timeout;     /* io timeout of /ready checks */
     h2o_http1client_ctx_t check_client;
+    struct gw_redis_conn *redis;     /* rate limits (redis_conn.c); NULL when off */
+    h2o_timeout_t ratelimit_timeout; /* RATE_LIMIT_REDIS_TIMEOUT_MS */
     pthread_t tid;
 };
 
@@ -177,6 +179,15 @@ void gw_security_headers_register(h2o_pathconf_t *pathconf);
 void gw_auth_register(h2o_pathconf_t *pathconf);
 /* The verified user id (token subject) of the request; NULL when anonymous. */
 const h2o_iovec_t *gw_user_id(h2o_req_t *req);
+
+/* ratelimit.c: gw_ratelimit_init reads the RATE_LIMIT_* settings and
+ * REDIS_URL (0 or -1, logged); the handler and its RateLimit-* filter are
+ * registered only when RATE_LIMIT_ENABLED. */
+int gw_ratelimit_init(void);
+bool gw_ratelimit_enabled(void);
+void gw_ratelimit_register(h2o_pathconf_t *pathconf);
+void gw_ratelimit_worker_init(struct gw_worker *w);
+void gw_ratelimit_worker_dispose(struct gw_worker *w);
 
 /* guard_metrics.c: counters of the guard handlers, shown at /metrics. */
 enum gw_guard_counter {

@@ -12,8 +12,8 @@
  * body passed through), GATEWAY_THREADS (default: CPUs), GATEWAY_REUSEPORT
  * (default on: one SO_REUSEPORT socket per thread; off: one shared), APP_ROOT,
  * SWAGGER_UI_DIR, LOG_LEVEL; JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE (token check),
- * CORS_ORIGINS, TRUST_PROXY (default off: X-Forwarded-For/-Proto of the
- * peer are believed only when on).
+ * RATE_LIMIT_* and REDIS_URL (ratelimit.c), CORS_ORIGINS, TRUST_PROXY (default off:
+ * X-Forwarded-For/-Proto of the peer are believed only when on).
  */
 #include "gateway.h"
 #include "openapi_merge.h"
@@ -117,6 +117,7 @@ static void register_paths(h2o_globalconf_t *conf)
         const struct gw_route *r = &gw_routes[i];
         pc = add_path(host, r->prefix);
         gw_auth_register(pc);
+        gw_ratelimit_register(pc);
         gw_proxy_register(pc, r->upstream);
         gw_problem_filter_register(pc, r->upstream);
         gw_access_log_register(pc, r->prefix, r->upstream->name);
@@ -126,6 +127,7 @@ static void register_paths(h2o_globalconf_t *conf)
     for (size_t i = 0; i < gw_num_upstreams; i++) {
         struct gw_upstream *u = &gw_upstreams[i];
         pc = add_path(host, u->health_path);
+        gw_ratelimit_register(pc);
         gw_proxy_register_fixed(pc, u, u->health_path, "/health");
         gw_problem_filter_register(pc, u);
         gw_access_log_register(pc, "/services/{name}/health", u->name);
@@ -205,7 +207,7 @@ int main(void)
      * issuer and audience (production refuses the default secret). */
     if (auth_configure() != 0)
         return 2;
-    if (gw_upstreams_init() != 0 || gw_cors_init() != 0)
+    if (gw_upstreams_init() != 0 || gw_cors_init() != 0 || gw_ratelimit_init() != 0)
         return 2;
     char *openapi = openapi_build(config_str("APP_ROOT", "."), documented_services);
     char *docs = make_docs_page();

@@ -194,6 +194,7 @@ static void *worker_main(void *arg)
     h2o_timeout_init(w->loop, &w->websocket_timeout, H2O_DEFAULT_PROXY_WEBSOCKET_TIMEOUT);
     w->ctx.proxy.client_ctx.websocket_timeout = &w->websocket_timeout;
     gw_ready_worker_init(w);
+    gw_ratelimit_worker_init(w);
     w->accept_ctx = (h2o_accept_ctx_t){.ctx = &w->ctx, .hosts = s->conf->hosts};
     h2o_linklist_init_anchor(&w->conns);
     h2o_multithread_register_receiver(w->ctx.queue, &w->stop_receiver, on_stop_message);
@@ -212,6 +213,7 @@ static void *worker_main(void *arg)
      * GOAWAY frames; with every connection gone it has nothing left to do. */
     h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
     if (clean) {
+        gw_ratelimit_worker_dispose(w);
         gw_ready_worker_dispose(w);
         h2o_timeout_dispose(w->loop, &w->websocket_timeout);
         h2o_context_dispose(&w->ctx);

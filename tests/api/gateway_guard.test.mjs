@@ -9,8 +9,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
-  SERVICES, GATEWAY, env, http, assertProblem, logLines, eventually, newRequestId,
+  ROOT, SERVICES, GATEWAY, env, http, assertProblem, logLines, eventually, newRequestId, infra,
   signJwt, tokenClaims, testToken, b64url,
 } from './lib.mjs';
 
@@ -260,5 +264,202 @@ describe('gateway: CORS', () => {
 
   test('OPTIONS without preflight headers is an ordinary request (token needed)', async () => {
     assertProblem(await http(`${GATEWAY}/orders/probe`, { method: 'OPTIONS' }), 401);
+  });
+});
+
+// ---- rate limits: a gateway of our own with tiny limits ---------------------
+
+const LIMITS = { RATE_LIMIT_AUTH_MAX: 3, RATE_LIMIT_ANON_MAX: 5, RATE_LIMIT_USER_MAX: 4, RATE_LIMIT_WINDOW: 2 };
+const WINDOW_MS = LIMITS.RATE_LIMIT_WINDOW * 1000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// Start build/test/bin/gateway with the platform's env plus 'extra'; its log
+// and any sanitizer report land in the platform's log directory.
+async function startGateway(extra) {
+  const port = await freePort();
+  const logDir = path.join(env.VAR_DIR, 'log');
+  const logFile = path.join(logDir, 'gateway-ratelimit.log');
+  const fd = openSync(logFile, 'a');
+  const child = spawn(path.join(env.BIN_DIR, 'gateway'), [], {
+    cwd: ROOT,
+    env: {
+      ...process.env, ...env, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
+      GATEWAY_PORT: String(port),
+      ASAN_OPTIONS: `detect_leaks=1:abort_on_error=0:log_path=${logDir}/asan`,
+      LSAN_OPTIONS: 'print_suppressions=0',
+      UBSAN_OPTIONS: `print_stacktrace=1:halt_on_error=1:log_path=${logDir}/ubsan`,
+    },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const base = `http://127.0.0.1:${port}`;
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  await eventually(async () => (await http(`${base}/health`)).status === 200, { timeoutMs: 20000 });
+  return {
+    base, logFile,
+    async stop() {
+      child.kill('SIGTERM');
+      const how = await Promise.race([exited, sleep(20000).then(() => null)]);
+      assert.ok(how, 'the extra gateway exits on SIGTERM');
+      assert.equal(how.code, 0, `exit ${JSON.stringify(how)}`);
+    },
+  };
+}
+
+function assertRateHeaders(res, limit) {
+  assert.equal(res.headers.get('ratelimit-limit'), String(limit), res.text);
+  const remaining = Number(res.headers.get('ratelimit-remaining'));
+  assert.ok(remaining >= 0 && remaining < limit, `remaining ${remaining}`);
+  const reset = Number(res.headers.get('ratelimit-reset'));
+  assert.ok(reset >= 1 && reset <= LIMITS.RATE_LIMIT_WINDOW, `reset ${reset}`);
+  return remaining;
+}
+
+function assertLimited(res, limit) {
+  assertProblem(res, 429);
+  const retry = Number(res.headers.get('retry-after'));
+  assert.ok(retry >= 1 && retry <= LIMITS.RATE_LIMIT_WINDOW, `Retry-After ${res.headers.get('retry-after')}`);
+  assert.equal(assertRateHeaders(res, limit), 0);
+}
+
+describe('gateway: rate limits (own gateway, tiny limits)', () => {
+  let gw;
+  before(async () => {
+    gw = await startGateway({ ...LIMITS, RATE_LIMIT_PREFIX: `test:${RUN}:`, RATE_LIMIT_REDIS_TIMEOUT_MS: 200, GATEWAY_THREADS: 2 });
+  });
+  after(async () => {
+    await gw?.stop();
+  });
+
+  // An invalid body: the auth service answers 422 without counting a failed login.
+  const login = (headers = {}) => call(gw.base, 'POST', '/auth/login', { body: {}, headers });
+
+  test('login/register: 429 after RATE_LIMIT_AUTH_MAX per address, back after the window', async () => {
+    const max = LIMITS.RATE_LIMIT_AUTH_MAX;
+    const before = await counter(gw.base, 'gateway_ratelimit_limited_total', 'bucket="auth"');
+    let last = max;
+    for (let i = 0; i < max; i++) {
+      const res = await (i % 2 ? call(gw.base, 'POST', '/auth/register', { body: {} }) : login());
+      assert.notEqual(res.status, 429, res.text);
+      const remaining = assertRateHeaders(res, max);
+      assert.ok(remaining < last, `remaining goes down: ${remaining} after ${last}`);
+      last = remaining;
+    }
+    const rid = newRequestId();
+    // a client-sent X-Forwarded-For does not buy a fresh bucket (TRUST_PROXY is off)
+    const limited = await login({ 'X-Request-Id': rid, 'X-Forwarded-For': '203.0.113.7' });
+    assertLimited(limited, max);
+    assert.match(limited.json.detail, /rate limit/);
+    await assertNotForwarded('auth', rid);
+    assert.equal(await counter(gw.base, 'gateway_ratelimit_limited_total', 'bucket="auth"'), before + 1);
+    // other routes of the same address have their own bucket
+    assert.notEqual((await http(`${gw.base}/products/probe`)).status, 429);
+    await sleep(WINDOW_MS + 200);
+    const again = await login();
+    assert.notEqual(again.status, 429, again.text);
+    assertRateHeaders(again, max);
+  });
+
+  test('anonymous requests per address; users have buckets of their own', async () => {
+    const anonMax = LIMITS.RATE_LIMIT_ANON_MAX;
+    const userMax = LIMITS.RATE_LIMIT_USER_MAX;
+    await sleep(WINDOW_MS + 200); // a full bucket
+    for (let i = 0; i < anonMax; i++) {
+      const res = await http(`${gw.base}/products/probe`);
+      assert.notEqual(res.status, 429, `request ${i + 1}: ${res.text}`);
+      assertRateHeaders(res, anonMax);
+    }
+    assertLimited(await http(`${gw.base}/categories/probe`), anonMax);
+
+    // the same address with a token: the user's bucket, not the exhausted one
+    const alice = testToken();
+    for (let i = 0; i < userMax; i++) {
+      const res = await call(gw.base, 'GET', '/products/probe', { token: alice });
+      assert.notEqual(res.status, 429, `alice ${i + 1}: ${res.text}`);
+      assertRateHeaders(res, userMax);
+    }
+    const limited = await call(gw.base, 'GET', '/orders/probe', { token: alice });
+    assertLimited(limited, userMax);
+    assert.match(limited.json.detail, /user/);
+    const bob = await call(gw.base, 'GET', '/products/probe', { token: testToken() });
+    assert.notEqual(bob.status, 429, bob.text);
+    assertRateHeaders(bob, userMax);
+    // an invalid token on a public route is anonymous: still limited
+    assertLimited(await http(`${gw.base}/products/probe`, { headers: { Authorization: 'Bearer junk' } }), anonMax);
+
+    // the gateway's own endpoints and preflights are never limited
+    for (const p of ['/health', '/ready', '/metrics', '/docs']) {
+      const res = await http(`${gw.base}${p}`);
+      assert.equal(res.status, 200, p);
+      assert.equal(res.headers.get('ratelimit-limit'), null, p);
+    }
+    const pre = await http(`${gw.base}/products/probe`, {
+      method: 'OPTIONS', headers: { Origin: env.CORS_ORIGINS.split(',')[0], 'Access-Control-Request-Method': 'GET' },
+    });
+    assert.equal(pre.status, 204);
+    assert.ok(await counter(gw.base, 'gateway_ratelimit_limited_total', 'bucket="user"') >= 1);
+
+    await sleep(WINDOW_MS + 200);
+    const back = await http(`${gw.base}/products/probe`);
+    assert.notEqual(back.status, 429, back.text);
+  });
+
+  test('the platform gateway never limits the rest of the suite', async () => {
+    const res = await http(`${GATEWAY}/products/probe`);
+    assert.equal(res.headers.get('ratelimit-limit'), env.RATE_LIMIT_ANON_MAX);
+  });
+
+  // Last: takes Redis away from the whole platform, and gives it back.
+  test('Redis hung or down: requests pass unchecked (fail open), limits return with Redis', async () => {
+    const redisPid = Number(readFileSync(path.join(env.VAR_DIR, 'run', 'redis.pid'), 'utf8').trim());
+    assert.ok(redisPid > 0);
+    await sleep(WINDOW_MS + 200);
+    for (let i = 0; i < LIMITS.RATE_LIMIT_ANON_MAX; i++) await http(`${gw.base}/products/probe`);
+    assertLimited(await http(`${gw.base}/products/probe`), LIMITS.RATE_LIMIT_ANON_MAX);
+    const before = await counter(gw.base, 'gateway_ratelimit_unavailable_total');
+
+    // hung: replies never come; each request waits RATE_LIMIT_REDIS_TIMEOUT_MS at most
+    process.kill(redisPid, 'SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const res = await http(`${gw.base}/products/probe`);
+      assert.notEqual(res.status, 429, res.text);
+      assert.equal(res.headers.get('ratelimit-limit'), null);
+      assert.ok(Date.now() - t0 < 1500, `answered in ${Date.now() - t0} ms`);
+    } finally {
+      process.kill(redisPid, 'SIGCONT');
+    }
+
+    infra('stop-redis');
+    try {
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        const res = await http(`${gw.base}/products/probe`);
+        assert.notEqual(res.status, 429, res.text);
+        assert.ok(res.status < 500 || res.status === 503, `${res.status} ${res.text}`);
+        assert.ok(Date.now() - t0 < 1500, `answered in ${Date.now() - t0} ms`);
+      }
+      const res = await call(gw.base, 'GET', '/orders/probe', { token: testToken() });
+      assert.notEqual(res.status, 429);
+      assert.ok(await counter(gw.base, 'gateway_ratelimit_unavailable_total') >= before + 4);
+      assert.match(readFileSync(gw.logFile, 'utf8'), /rate limits not enforced \(failing open\)/);
+    } finally {
+      infra('start-redis');
+    }
+    // the connection comes back by itself (backoff at most 5 s) and limits apply again
+    await eventually(async () => (await http(`${gw.base}/products/probe`)).headers.get('ratelimit-limit') !== null,
+      { timeoutMs: 20000 });
+    await eventually(async () => (await http(`${SERVICES.auth.url}/ready`)).status === 200, { timeoutMs: 20000 });
   });
 });
