@@ -6,6 +6,7 @@
 #include "gateway.h"
 
 #include "core/metrics.h"
+#include "core/service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,25 +59,6 @@ static void on_metrics(h2o_req_t *req)
     free(all);
 }
 
-static const char *asset_type(const char *name)
-{
-    static const struct {
-        const char *ext, *type;
-    } types[] = {
-        {".css", "text/css; charset=utf-8"},
-        {".js", "application/javascript; charset=utf-8"},
-        {".png", "image/png"},
-        {".html", "text/html; charset=utf-8"},
-        {".map", "application/json"},
-        {".json", "application/json"},
-    };
-    const char *dot = strrchr(name, '.');
-    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
-        if (!strcmp(dot, types[i].ext))
-            return types[i].type;
-    return "application/octet-stream";
-}
-
 /* /docs/<name>: a file of the Swagger UI distribution, by plain name only. */
 static void on_asset(h2o_req_t *req, h2o_iovec_t name)
 {
@@ -94,7 +76,7 @@ static void on_asset(h2o_req_t *req, h2o_iovec_t name)
         gw_send_problem(req, 500, "out of memory");
         return;
     }
-    const char *type = asset_type(file);
+    const char *type = service_content_type(file);
     h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL,
                    H2O_STRLIT("public, max-age=3600"), 1);
     int rc = h2o_file_send(req, 200, "OK", path, h2o_iovec_init(type, strlen(type)), 0);

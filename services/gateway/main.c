@@ -22,8 +22,8 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/service.h"
 
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,33 +160,9 @@ static char *swagger_dir(void)
     return asprintf(&out, "%s/%s", config_str("APP_ROOT", "."), dir) < 0 ? NULL : out;
 }
 
-static void block_signals(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started later inherits it */
-    signal(SIGPIPE, SIG_IGN);
-}
-
-static void wait_for_signal(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    int sig = 0;
-    while (sigwait(&set, &sig) != 0)
-        ;
-    log_info("signal %d: shutting down", sig);
-}
-
 int main(void)
 {
-    if (config_load_dotenv(".env") != 0)
-        fprintf(stderr, "warning: .env has malformed lines (ignored)\n");
-    log_init("gateway");
+    service_init_process("gateway");
     gw_access_log_init();
     if (sodium_init() < 0) {
         log_error("libsodium failed to initialise");
@@ -235,7 +211,7 @@ int main(void)
     conf.proxy.emit_via_header = 0;
     register_paths(&conf);
 
-    block_signals();
+    service_block_signals();
     int rc = 1;
     struct gw_server *srv = gw_server_new(&conf, bind_addr, port, threads, reuseport);
     if (srv) {
@@ -243,7 +219,7 @@ int main(void)
         gw_server_start(srv);
         log_info("gateway listening on %s:%d (%u threads, upstream timeout %ld s)", bind_addr, port,
                  threads, timeout_s);
-        wait_for_signal();
+        service_wait_for_signal();
         gw_server_stop(srv, SHUTDOWN_GRACE_MS);
         rc = 0;
     }
