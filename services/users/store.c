@@ -9,25 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void store_problem(struct http_exchange *x, const PGresult *r)
-{
-    const char *state = db_sqlstate(r);
-    /* No SQLSTATE at all means the connection itself failed. */
-    if (!r || !*state || !strncmp(state, "08", 2) || !strncmp(state, "57", 2)) {
-        http_problem(x, 503, "the database is unavailable, retry later", NULL);
-        return;
-    }
-    if (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)) {
-        http_problem(x, 422, "a value was rejected by the database", NULL);
-        return;
-    }
-    if (!strncmp(state, "40", 2)) { /* serialization failure, deadlock */
-        http_problem(x, 503, "a concurrent change got in the way, retry", NULL);
-        return;
-    }
-    http_problem(x, 500, "database error", NULL);
-}
-
 /* Parse the JSON text of row 0, column 0 of 'r'; NULL when not valid
  * (logged: PostgreSQL built it, so that is a bug, not bad input). */
 static json_t *row_json(const PGresult *r)
@@ -45,7 +26,7 @@ enum store_result store_json(struct http_exchange *x, const char *name, const ch
     *out = NULL;
     PGresult *r = db_exec(name, sql, n, params);
     if (!db_ok(r)) {
-        store_problem(x, r);
+        http_db_problem(x, r);
         PQclear(r);
         return STORE_FAILED;
     }
@@ -67,7 +48,7 @@ long store_exec(struct http_exchange *x, const char *name, const char *sql, int 
 {
     PGresult *r = db_exec(name, sql, n, params);
     if (!db_ok(r)) {
-        store_problem(x, r);
+        http_db_problem(x, r);
         PQclear(r);
         return -1;
     }
@@ -112,7 +93,7 @@ int store_lock_profile(struct http_exchange *x, const char *uid, bool *active)
     PGresult *r = db_exec("users_profile_lock",
                           "SELECT p.active FROM profiles p WHERE p.id = $1 FOR UPDATE", 1, params);
     if (!db_ok(r)) {
-        store_problem(x, r);
+        http_db_problem(x, r);
         PQclear(r);
         return -1;
     }

@@ -2,7 +2,8 @@
  * store.h - database plumbing shared by the users service's handlers.
  *
  * Every function that can fail sends the matching problem+json itself, so a
- * handler only checks the result and returns. Statements come from the
+ * handler only checks the result and returns. A failed statement is
+ * answered by http_db_problem (core/http.h). Statements come from the
  * thread's connection (core/db.h); results are parsed JSON the caller owns.
  */
 #ifndef USERS_STORE_H
@@ -19,12 +20,6 @@ enum store_result {
     STORE_NONE,   /* no row; nothing was sent */
     STORE_FAILED, /* the problem response was sent */
 };
-
-/* Send the problem for a failed statement: 503 when the database cannot be
- * reached (r NULL or a connection error), 422 when it refused a value (data
- * or constraint errors: input the validation let through must still never
- * cause a 500), else 500. */
-void store_problem(struct http_exchange *x, const PGresult *r);
 
 /* Run prepared statement 'name' whose first column is JSON text. On
  * STORE_ROW, *out is the first row's value (caller owns it). */
