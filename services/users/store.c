@@ -118,18 +118,15 @@ int store_lock_active_profile(struct http_exchange *x, const char *uid)
     return 0;
 }
 
-enum store_result store_locked_json(struct http_exchange *x, const char *uid, const char *name,
-                                    const char *sql, int n, const char *const *params, json_t **out)
+enum store_result store_tx(struct http_exchange *x, store_steps_fn steps, void *arg, json_t **out)
 {
     *out = NULL;
     if (store_begin(x) != 0)
         return STORE_FAILED;
-    if (store_lock_active_profile(x, uid) != 0) {
-        store_rollback();
-        return STORE_FAILED;
-    }
-    enum store_result res = store_json(x, name, sql, n, params, out);
+    enum store_result res = steps(x, arg, out);
     if (res != STORE_ROW) {
+        json_decref(*out); /* steps that failed half-way may have left a row */
+        *out = NULL;
         store_rollback();
         return res;
     }
@@ -139,4 +136,53 @@ enum store_result store_locked_json(struct http_exchange *x, const char *uid, co
         return STORE_FAILED;
     }
     return STORE_ROW;
+}
+
+/* One statement on the user's locked, active profile (store_locked_json). */
+struct locked_statement {
+    const char *uid, *name, *sql;
+    int n;
+    const char *const *params;
+};
+
+static enum store_result locked_statement_steps(struct http_exchange *x, void *arg, json_t **out)
+{
+    const struct locked_statement *st = arg;
+    if (store_lock_active_profile(x, st->uid) != 0)
+        return STORE_FAILED;
+    return store_json(x, st->name, st->sql, st->n, st->params, out);
+}
+
+enum store_result store_locked_json(struct http_exchange *x, const char *uid, const char *name,
+                                    const char *sql, int n, const char *const *params, json_t **out)
+{
+    struct locked_statement st = {.uid = uid, .name = name, .sql = sql, .n = n, .params = params};
+    return store_tx(x, locked_statement_steps, &st, out);
+}
+
+void store_reply(struct http_exchange *x, enum store_result res, json_t *out, int status,
+                 void (*missing)(struct http_exchange *x))
+{
+    if (res == STORE_ROW)
+        http_json(x, status, out);
+    else if (res == STORE_NONE)
+        missing(x);
+    else
+        json_decref(out); /* NULL after a failure; the problem was sent */
+}
+
+void store_answer(struct http_exchange *x, const char *name, const char *sql, int n,
+                  const char *const *params, void (*missing)(struct http_exchange *x))
+{
+    json_t *out = NULL;
+    enum store_result res = store_json(x, name, sql, n, params, &out);
+    store_reply(x, res, out, 200, missing);
+}
+
+char *store_body_text(struct http_exchange *x)
+{
+    char *s = json_dumps(x->body, JSON_COMPACT);
+    if (!s)
+        http_problem(x, 500, "out of memory", NULL);
+    return s;
 }
