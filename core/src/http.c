@@ -3,6 +3,7 @@
  */
 #include "core/http.h"
 #include "core/auth.h"
+#include "core/db.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -388,6 +389,27 @@ void http_problem(struct http_exchange *x, int status, const char *detail, json_
     }
     http_send(x, status, "application/problem+json", s, strlen(s));
     free(s);
+}
+
+void http_db_problem(struct http_exchange *x, const PGresult *r)
+{
+    if (r && db_ok(r)) {
+        http_problem(x, 500, "database error", NULL);
+        return;
+    }
+    const char *state = db_sqlstate(r);
+    /* No SQLSTATE at all means the connection itself failed. */
+    if (!*state || !strncmp(state, "08", 2) || !strncmp(state, "57", 2)) {
+        http_set_header(x, "Retry-After", "5");
+        http_problem(x, 503, "the database is unavailable, retry later", NULL);
+    } else if (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)) {
+        http_problem(x, 422, "a value was rejected by the database", NULL);
+    } else if (!strncmp(state, "40", 2)) {
+        http_set_header(x, "Retry-After", "1");
+        http_problem(x, 503, "a concurrent change got in the way, retry", NULL);
+    } else {
+        http_problem(x, 500, "database error", NULL);
+    }
 }
 
 /* ------------------------------------------------------------------------ */

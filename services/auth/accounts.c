@@ -83,7 +83,7 @@ void account_create(struct http_exchange *x, const struct new_account *a)
         return;
     }
     if (db_begin() != 0) {
-        respond_db_error(x, NULL, false);
+        http_db_problem(x, NULL);
         return;
     }
     PGresult *r = NULL;
@@ -99,7 +99,8 @@ void account_create(struct http_exchange *x, const struct new_account *a)
         db_rollback();
         http_problem(x, 409, "an account with this email already exists", NULL);
     } else {
-        respond_db_error(x, r, true);
+        db_rollback();
+        http_db_problem(x, r);
     }
     PQclear(r);
 }

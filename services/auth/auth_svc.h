@@ -15,7 +15,7 @@
  *   email_tokens.c     single-use email verification / password reset tokens
  *   user_events.c      the user.* events this service emits
  *   accounts.c         creating an account (register and admin create)
- *   respond.c          shared response helpers (token pair, database errors)
+ *   respond.c          shared response helpers (token pair, lockout, sessions)
  *   routes_auth.c      register, login, refresh, logout, me
  *   routes_sessions.c  the caller's sessions
  *   routes_email.c     email verification, password forgot/reset/change
@@ -154,10 +154,6 @@ bool role_may_change(const char *actor, const char *from, const char *to);
 json_t *role_permissions(const char *role);
 
 /* ---- respond.c ---- */
-
-/* Answer a database failure: 503 when the database is unreachable (r NULL),
- * else 500. Rolls back an open transaction first when 'in_tx'. */
-void respond_db_error(struct http_exchange *x, PGresult *r, bool in_tx);
 
 /* Answer a failure of a store function that gave no result to inspect:
  * 503 when the database does not answer a ping, else 500. */

@@ -11,18 +11,6 @@
 #include <string.h>
 #include <ulfius.h>
 
-void respond_db_error(struct http_exchange *x, PGresult *r, bool in_tx)
-{
-    if (in_tx)
-        db_rollback();
-    if (!r) {
-        http_set_header(x, "Retry-After", "5");
-        http_problem(x, 503, "the account database is unavailable", NULL);
-        return;
-    }
-    http_problem(x, 500, "database error", NULL);
-}
-
 void respond_db_failed(struct http_exchange *x)
 {
     /* The caller only knows that something failed: a ping tells an outage
@@ -31,7 +19,7 @@ void respond_db_failed(struct http_exchange *x)
         http_problem(x, 500, "database error", NULL);
         return;
     }
-    respond_db_error(x, NULL, false);
+    http_db_problem(x, NULL);
 }
 
 void respond_redis_down(struct http_exchange *x)
@@ -121,7 +109,7 @@ bool session_check(struct http_exchange *x, const struct auth_claims *c)
     if (live == 1)
         return true;
     if (live < 0) {
-        respond_db_error(x, NULL, false);
+        http_db_problem(x, NULL);
         return false;
     }
     http_set_header(x, "WWW-Authenticate", "Bearer error=\"invalid_token\"");

@@ -101,7 +101,7 @@ static void on_list_users(struct http_exchange *x)
         http_json(x, 200, page);
         return;
     }
-    respond_db_error(x, failed, false);
+    http_db_problem(x, failed);
     PQclear(failed);
 }
 
@@ -247,7 +247,7 @@ static void on_change_role(struct http_exchange *x)
         return;
     }
     if (db_begin() != 0) {
-        respond_db_error(x, NULL, false);
+        http_db_problem(x, NULL);
         return;
     }
     change_role_tx(x, c, id, to);
@@ -299,7 +299,7 @@ static void on_roles(struct http_exchange *x)
                   json_pack("{s:o, s:o}", "items", roles_json(roles), "permissions",
                             permissions_json(perms)));
     else
-        respond_db_error(x, db_ok(roles) ? perms : roles, false);
+        http_db_problem(x, db_ok(roles) ? perms : roles);
     PQclear(roles);
     PQclear(perms);
 }

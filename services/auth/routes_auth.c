@@ -61,7 +61,7 @@ static void open_session(struct http_exchange *x, PGresult *u)
     int rc = ua ? session_create(PQgetvalue(u, 0, U_ID), ua, ip, digest, sid, &down) : -1;
     free(ua);
     if (rc != 0) {
-        respond_db_error(x, down ? NULL : u, false);
+        http_db_problem(x, down ? NULL : u);
         return;
     }
     respond_token_pair(x, u, 0, sid, token);
@@ -112,7 +112,7 @@ static void on_login(struct http_exchange *x)
     }
     PGresult *u = user_by_email(email);
     if (!db_ok(u)) {
-        respond_db_error(x, u, false);
+        http_db_problem(x, u);
         PQclear(u);
         return;
     }
@@ -178,7 +178,7 @@ static void on_refresh(struct http_exchange *x)
     if (db_ok(u) && PQntuples(u) == 1)
         respond_token_pair(x, u, 0, sid, next);
     else
-        respond_db_error(x, u, false);
+        http_db_problem(x, u);
     PQclear(u);
 }
 
@@ -258,7 +258,7 @@ static void on_me(struct http_exchange *x)
     json_t *perms =
         db_ok(u) && PQntuples(u) == 1 ? role_permissions(PQgetvalue(u, 0, U_ROLE)) : NULL;
     if (!perms) {
-        respond_db_error(x, u, false);
+        http_db_problem(x, u);
         PQclear(u);
         return;
     }

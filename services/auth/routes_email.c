@@ -62,7 +62,8 @@ static void verify_tx(struct http_exchange *x, const char *digest)
     PGresult *u = mark_verified(uid);
     if (!db_ok(u) || PQntuples(u) != 1 ||
         emit_email_verified(uid, PQgetvalue(u, 0, U_EMAIL)) != 0 || db_commit() != 0) {
-        respond_db_error(x, u, true);
+        db_rollback();
+        http_db_problem(x, u);
         PQclear(u);
         return;
     }
@@ -82,7 +83,7 @@ static void on_verify(struct http_exchange *x)
         return;
     }
     if (db_begin() != 0) {
-        respond_db_error(x, NULL, false);
+        http_db_problem(x, NULL);
         return;
     }
     verify_tx(x, digest);
@@ -144,7 +145,7 @@ static void on_resend(struct http_exchange *x)
     if (db_ok(u) && PQntuples(u) == 1)
         resend_for(x, u);
     else
-        respond_db_error(x, u, false);
+        http_db_problem(x, u);
     PQclear(u);
 }
 
@@ -183,7 +184,7 @@ static void on_forgot(struct http_exchange *x)
         return;
     }
     if (forgot(email) != 0) {
-        respond_db_error(x, NULL, false);
+        http_db_problem(x, NULL);
         return;
     }
     http_json(x, 202,
@@ -201,7 +202,7 @@ static void reset_tx(struct http_exchange *x, const char *digest, PGresult *u, c
     const char *uid = PQgetvalue(u, 0, U_ID);
     char consumed[37];
     if (db_begin() != 0) {
-        respond_db_error(x, NULL, false);
+        http_db_problem(x, NULL);
         return;
     }
     int found = email_token_consume(digest, PURPOSE_RESET, consumed);
@@ -229,7 +230,7 @@ static void reset_user(struct http_exchange *x, const char *digest, const char *
 {
     PGresult *u = user_by_id(uid);
     if (!db_ok(u) || PQntuples(u) != 1) {
-        respond_db_error(x, u, false);
+        http_db_problem(x, u);
         PQclear(u);
         return;
     }
@@ -329,7 +330,7 @@ static void on_change(struct http_exchange *x)
     lockout_account_key(c->sub, NULL, acct);
     client_ip(x, ip);
     if (!db_ok(u) || PQntuples(u) != 1)
-        respond_db_error(x, u, false);
+        http_db_problem(x, u);
     else if (login_gate(x, acct, ip))
         change_checked(x, c, u, acct, current, next);
     PQclear(u);

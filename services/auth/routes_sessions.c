@@ -36,7 +36,7 @@ static void on_list(struct http_exchange *x)
     const char *p[] = {c->sub};
     PGresult *r = db_exec("auth_sessions_list", LIST_SQL, 1, p);
     if (!db_ok(r)) {
-        respond_db_error(x, r, false);
+        http_db_problem(x, r);
         PQclear(r);
         return;
     }

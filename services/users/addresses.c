@@ -94,16 +94,6 @@ static void address_missing(struct http_exchange *x)
     http_problem(x, 404, "address not found", NULL);
 }
 
-/* The validated body as text for the statement's jsonb parameter; caller
- * frees. NULL after sending 500. */
-static char *body_text(struct http_exchange *x)
-{
-    char *s = json_dumps(x->body, JSON_COMPACT);
-    if (!s)
-        http_problem(x, 500, "out of memory", NULL);
-    return s;
-}
-
 /* Validate x->body for 'mode'; false after sending 422. */
 static bool valid_body(struct http_exchange *x, enum input_mode mode)
 {
@@ -121,17 +111,7 @@ static void list_addresses(struct http_exchange *x)
     if (!uid)
         return;
     const char *params[] = {uid};
-    json_t *out = NULL;
-    switch (store_json(x, "users_address_list", SQL_ADDRESS_LIST, 1, params, &out)) {
-    case STORE_ROW:
-        http_json(x, 200, out);
-        break;
-    case STORE_NONE:
-        store_profile_missing(x);
-        break;
-    case STORE_FAILED:
-        break;
-    }
+    store_answer(x, "users_address_list", SQL_ADDRESS_LIST, 1, params, store_profile_missing);
 }
 
 static void get_address(struct http_exchange *x)
@@ -141,17 +121,7 @@ static void get_address(struct http_exchange *x)
     if (!id)
         return;
     const char *params[] = {uid, id};
-    json_t *out = NULL;
-    switch (store_json(x, "users_address_get", SQL_ADDRESS_GET, 2, params, &out)) {
-    case STORE_ROW:
-        http_json(x, 200, out);
-        break;
-    case STORE_NONE:
-        address_missing(x);
-        break;
-    case STORE_FAILED:
-        break;
-    }
+    store_answer(x, "users_address_get", SQL_ADDRESS_GET, 2, params, address_missing);
 }
 
 /* In the user's transaction: how many addresses they hold; -1 after
@@ -183,11 +153,35 @@ static int clear_defaults(struct http_exchange *x, const char *uid, bool ship, b
                : 0;
 }
 
-/* The steps of a create inside the user's locked transaction. */
-static enum store_result create_locked(struct http_exchange *x, const char *uid, const char *body,
-                                       json_t **out)
+/* One address write: whose, which address (NULL on create), the body as
+ * text for the statement's jsonb parameter. */
+struct address_write {
+    const char *uid, *id, *body;
+};
+
+/* Run 'steps' for 'w' in a transaction of their own (store_tx), with the
+ * request body as w->body for the duration. */
+static enum store_result address_tx(struct http_exchange *x, struct address_write *w,
+                                    store_steps_fn steps, json_t **out)
 {
-    long count = count_addresses(x, uid);
+    *out = NULL;
+    char *body = store_body_text(x);
+    if (!body)
+        return STORE_FAILED;
+    w->body = body;
+    enum store_result res = store_tx(x, steps, w, out);
+    w->body = NULL;
+    free(body);
+    return res;
+}
+
+/* The steps of a create inside the user's transaction. */
+static enum store_result create_steps(struct http_exchange *x, void *arg, json_t **out)
+{
+    const struct address_write *w = arg;
+    if (store_lock_active_profile(x, w->uid) != 0)
+        return STORE_FAILED;
+    long count = count_addresses(x, w->uid);
     if (count < 0)
         return STORE_FAILED;
     if (count >= MAX_ADDRESSES) {
@@ -199,9 +193,9 @@ static enum store_result create_locked(struct http_exchange *x, const char *uid,
     bool first = count == 0;
     bool ship = first || input_is_true(x->body, "isDefaultShipping");
     bool bill = first || input_is_true(x->body, "isDefaultBilling");
-    if (clear_defaults(x, uid, ship, bill, NULL) != 0)
+    if (clear_defaults(x, w->uid, ship, bill, NULL) != 0)
         return STORE_FAILED;
-    const char *params[] = {uid, body, ship ? "true" : "false", bill ? "true" : "false"};
+    const char *params[] = {w->uid, w->body, ship ? "true" : "false", bill ? "true" : "false"};
     return store_json(x, "users_address_insert", SQL_ADDRESS_INSERT, 4, params, out);
 }
 
@@ -219,71 +213,41 @@ static void send_created(struct http_exchange *x, json_t *address)
 
 static void create_address(struct http_exchange *x)
 {
-    const char *uid = caller_id(x);
-    if (!uid || !valid_body(x, INPUT_CREATE))
+    struct address_write w = {.uid = caller_id(x)};
+    if (!w.uid || !valid_body(x, INPUT_CREATE))
         return;
-    char *body = body_text(x);
-    if (!body || store_begin(x) != 0) {
-        free(body);
-        return;
-    }
     json_t *out = NULL;
-    enum store_result res = STORE_FAILED;
-    if (store_lock_active_profile(x, uid) == 0)
-        res = create_locked(x, uid, body, &out);
-    free(body);
-    if (res != STORE_ROW) {
-        store_rollback();
-        if (res == STORE_NONE)
-            http_problem(x, 500, "the address was not stored", NULL);
-        return;
-    }
-    if (store_commit(x) != 0) {
-        json_decref(out);
-        return;
-    }
-    send_created(x, out);
+    enum store_result res = address_tx(x, &w, create_steps, &out);
+    if (res == STORE_ROW)
+        send_created(x, out);
+    else if (res == STORE_NONE)
+        http_problem(x, 500, "the address was not stored", NULL);
 }
 
-/* The steps of an update inside the user's locked transaction. */
-static enum store_result update_locked(struct http_exchange *x, const char *uid, const char *id,
-                                       const char *body, json_t **out)
+/* The steps of an update inside the user's transaction. A missing address
+ * rolls back, which also restores defaults cleared for it. */
+static enum store_result update_steps(struct http_exchange *x, void *arg, json_t **out)
 {
+    const struct address_write *w = arg;
+    if (store_lock_active_profile(x, w->uid) != 0)
+        return STORE_FAILED;
     bool ship = input_is_true(x->body, "isDefaultShipping");
     bool bill = input_is_true(x->body, "isDefaultBilling");
-    if (clear_defaults(x, uid, ship, bill, id) != 0)
+    if (clear_defaults(x, w->uid, ship, bill, w->id) != 0)
         return STORE_FAILED;
-    const char *params[] = {uid, id, body};
+    const char *params[] = {w->uid, w->id, w->body};
     return store_json(x, "users_address_patch", SQL_ADDRESS_PATCH, 3, params, out);
 }
 
 static void update_address(struct http_exchange *x)
 {
-    const char *uid = caller_id(x);
-    const char *id = uid ? path_uuid(x, "id", "address") : NULL;
-    if (!id || !valid_body(x, INPUT_UPDATE))
+    struct address_write w = {.uid = caller_id(x)};
+    w.id = w.uid ? path_uuid(x, "id", "address") : NULL;
+    if (!w.id || !valid_body(x, INPUT_UPDATE))
         return;
-    char *body = body_text(x);
-    if (!body || store_begin(x) != 0) {
-        free(body);
-        return;
-    }
     json_t *out = NULL;
-    enum store_result res = STORE_FAILED;
-    if (store_lock_active_profile(x, uid) == 0)
-        res = update_locked(x, uid, id, body, &out);
-    free(body);
-    if (res != STORE_ROW) {
-        store_rollback(); /* also restores defaults cleared for a missing address */
-        if (res == STORE_NONE)
-            address_missing(x);
-        return;
-    }
-    if (store_commit(x) != 0) {
-        json_decref(out);
-        return;
-    }
-    http_json(x, 200, out);
+    enum store_result res = address_tx(x, &w, update_steps, &out);
+    store_reply(x, res, out, 200, address_missing);
 }
 
 static void delete_address(struct http_exchange *x)

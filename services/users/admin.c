@@ -162,17 +162,7 @@ static void get_user(struct http_exchange *x)
     if (!id)
         return;
     const char *params[] = {id};
-    json_t *out = NULL;
-    switch (store_json(x, "users_admin_get", SQL_USER_GET, 1, params, &out)) {
-    case STORE_ROW:
-        http_json(x, 200, out);
-        break;
-    case STORE_NONE:
-        user_missing(x);
-        break;
-    case STORE_FAILED:
-        break;
-    }
+    store_answer(x, "users_admin_get", SQL_USER_GET, 1, params, user_missing);
 }
 
 /* May 'actor' change the status of 'target' (role 'target_role')? NULL when
@@ -226,24 +216,31 @@ static const struct field_rule STATUS_RULES[] = {
     {"active", FIELD_BOOL, true, false, 0, 0, NULL},
 };
 
+/* A status change: who asks, of whom, to what. */
+struct status_change {
+    const struct auth_claims *actor;
+    const char *id;
+    bool active;
+};
+
 /* Lock the target and apply; on STORE_ROW *out is the updated profile. */
-static enum store_result patch_user_tx(struct http_exchange *x, const struct auth_claims *actor,
-                                       const char *id, bool active, json_t **out)
+static enum store_result status_steps(struct http_exchange *x, void *arg, json_t **out)
 {
-    const char *params[] = {id};
+    const struct status_change *c = arg;
+    const char *params[] = {c->id};
     json_t *target = NULL;
     enum store_result res = store_json(x, "users_admin_lock", SQL_USER_LOCK, 1, params, &target);
     if (res == STORE_ROW)
-        res = set_active_locked(x, actor, target, active, out);
+        res = set_active_locked(x, c->actor, target, c->active, out);
     json_decref(target);
     return res;
 }
 
 static void patch_user(struct http_exchange *x)
 {
-    const struct auth_claims *actor = http_require(x, "users:write");
-    const char *id = actor ? path_uuid(x, "id", "user") : NULL;
-    if (!id)
+    struct status_change c = {.actor = http_require(x, "users:write")};
+    c.id = c.actor ? path_uuid(x, "id", "user") : NULL;
+    if (!c.id)
         return;
     json_t *errors = NULL;
     input_validate(x->body, STATUS_RULES, 1, NULL, INPUT_CREATE, &errors);
@@ -251,23 +248,12 @@ static void patch_user(struct http_exchange *x)
         send_invalid(x, errors);
         return;
     }
-    bool active = input_is_true(x->body, "active");
+    c.active = input_is_true(x->body, "active");
     json_t *out = NULL;
-    if (store_begin(x) != 0)
-        return;
-    enum store_result res = patch_user_tx(x, actor, id, active, &out);
-    if (res != STORE_ROW) {
-        store_rollback();
-        if (res == STORE_NONE)
-            user_missing(x);
-        return;
-    }
-    if (store_commit(x) != 0) {
-        json_decref(out);
-        return;
-    }
-    log_info("user %s set active=%s by %s", id, active ? "true" : "false", actor->sub);
-    http_json(x, 200, out);
+    enum store_result res = store_tx(x, status_steps, &c, &out);
+    if (res == STORE_ROW)
+        log_info("user %s set active=%s by %s", c.id, c.active ? "true" : "false", c.actor->sub);
+    store_reply(x, res, out, 200, user_missing);
 }
 
 int admin_routes(struct http_server *srv)

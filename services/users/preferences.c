@@ -54,17 +54,7 @@ static void get_preferences(struct http_exchange *x)
     if (!uid)
         return;
     const char *params[] = {uid};
-    json_t *out = NULL;
-    switch (store_json(x, "users_preferences_get", SQL_PREFERENCES_GET, 1, params, &out)) {
-    case STORE_ROW:
-        http_json(x, 200, out);
-        break;
-    case STORE_NONE:
-        store_profile_missing(x);
-        break;
-    case STORE_FAILED:
-        break;
-    }
+    store_answer(x, "users_preferences_get", SQL_PREFERENCES_GET, 1, params, store_profile_missing);
 }
 
 /* Validate a whole preferences document; false after sending 422. */
@@ -81,25 +71,24 @@ static bool valid_preferences(struct http_exchange *x)
     return false;
 }
 
+/* An upsert that returned no row is a bug, not a missing resource. */
+static void preferences_not_stored(struct http_exchange *x)
+{
+    http_problem(x, 500, "the preferences were not stored", NULL);
+}
+
 static void put_preferences(struct http_exchange *x)
 {
     const char *uid = caller_id(x);
-    if (!uid || !valid_preferences(x))
+    char *body = uid && valid_preferences(x) ? store_body_text(x) : NULL;
+    if (!body)
         return;
-    char *body = json_dumps(x->body, JSON_COMPACT);
-    if (!body) {
-        http_problem(x, 500, "out of memory", NULL);
-        return;
-    }
     const char *params[] = {uid, body};
     json_t *out = NULL;
     enum store_result res =
         store_locked_json(x, uid, "users_preferences_put", SQL_PREFERENCES_PUT, 2, params, &out);
     free(body);
-    if (res == STORE_ROW)
-        http_json(x, 200, out);
-    else if (res == STORE_NONE)
-        http_problem(x, 500, "the preferences were not stored", NULL);
+    store_reply(x, res, out, 200, preferences_not_stored);
 }
 
 int preferences_routes(struct http_server *srv)

@@ -54,18 +54,8 @@ static void get_me(struct http_exchange *x)
     const char *uid = caller_id(x);
     if (!uid)
         return;
-    json_t *out = NULL;
     const char *params[] = {uid};
-    switch (store_json(x, "users_profile_get", SQL_PROFILE_GET, 1, params, &out)) {
-    case STORE_ROW:
-        http_json(x, 200, out);
-        break;
-    case STORE_NONE:
-        store_profile_missing(x);
-        break;
-    case STORE_FAILED:
-        break;
-    }
+    store_answer(x, "users_profile_get", SQL_PROFILE_GET, 1, params, store_profile_missing);
 }
 
 static void patch_me(struct http_exchange *x)
@@ -80,20 +70,16 @@ static void patch_me(struct http_exchange *x)
         send_invalid(x, errors);
         return;
     }
-    char *body = json_dumps(x->body, JSON_COMPACT);
-    if (!body) {
-        http_problem(x, 500, "out of memory", NULL);
+    char *body = store_body_text(x);
+    if (!body)
         return;
-    }
     const char *params[] = {uid, body};
     json_t *out = NULL;
     enum store_result res =
         store_locked_json(x, uid, "users_profile_patch", SQL_PROFILE_PATCH, 2, params, &out);
     free(body);
-    if (res == STORE_ROW)
-        http_json(x, 200, out);
-    else if (res == STORE_NONE) /* the row was locked a moment ago */
-        store_profile_missing(x);
+    /* STORE_NONE: the row was locked a moment ago, then gone */
+    store_reply(x, res, out, 200, store_profile_missing);
 }
 
 /* Inside the transaction, with the profile locked and active: mark it
@@ -126,31 +112,32 @@ static enum store_result read_locked(struct http_exchange *x, const char *uid, j
     return store_json(x, "users_profile_get", SQL_PROFILE_GET, 1, params, out);
 }
 
+/* What deactivate_steps works on, and what it found. */
+struct deactivation {
+    const char *uid;
+    bool was_active;
+};
+
+/* Lock the caller's profile (active or not) and deactivate it when it is
+ * active; an inactive one is only read. */
+static enum store_result deactivate_steps(struct http_exchange *x, void *arg, json_t **out)
+{
+    struct deactivation *d = arg;
+    if (store_lock_profile(x, d->uid, &d->was_active) != 0)
+        return STORE_FAILED;
+    return d->was_active ? deactivate_locked(x, d->uid, out) : read_locked(x, d->uid, out);
+}
+
 static void deactivate_me(struct http_exchange *x)
 {
-    const char *uid = caller_id(x);
-    if (!uid || store_begin(x) != 0)
+    struct deactivation d = {.uid = caller_id(x), .was_active = false};
+    if (!d.uid)
         return;
-    bool active = false;
-    if (store_lock_profile(x, uid, &active) != 0) {
-        store_rollback();
-        return;
-    }
     json_t *out = NULL;
-    enum store_result res = active ? deactivate_locked(x, uid, &out) : read_locked(x, uid, &out);
-    if (res != STORE_ROW) {
-        store_rollback();
-        if (res == STORE_NONE)
-            store_profile_missing(x);
-        return;
-    }
-    if (store_commit(x) != 0) {
-        json_decref(out);
-        return;
-    }
-    if (active)
-        log_info("user %s deactivated their account", uid);
-    http_json(x, 200, out);
+    enum store_result res = store_tx(x, deactivate_steps, &d, &out);
+    if (res == STORE_ROW && d.was_active)
+        log_info("user %s deactivated their account", d.uid);
+    store_reply(x, res, out, 200, store_profile_missing);
 }
 
 int profile_routes(struct http_server *srv)

@@ -9,25 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void store_problem(struct http_exchange *x, const PGresult *r)
-{
-    const char *state = db_sqlstate(r);
-    /* No SQLSTATE at all means the connection itself failed. */
-    if (!r || !*state || !strncmp(state, "08", 2) || !strncmp(state, "57", 2)) {
-        http_problem(x, 503, "the database is unavailable, retry later", NULL);
-        return;
-    }
-    if (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)) {
-        http_problem(x, 422, "a value was rejected by the database", NULL);
-        return;
-    }
-    if (!strncmp(state, "40", 2)) { /* serialization failure, deadlock */
-        http_problem(x, 503, "a concurrent change got in the way, retry", NULL);
-        return;
-    }
-    http_problem(x, 500, "database error", NULL);
-}
-
 /* Parse the JSON text of row 0, column 0 of 'r'; NULL when not valid
  * (logged: PostgreSQL built it, so that is a bug, not bad input). */
 static json_t *row_json(const PGresult *r)
@@ -45,7 +26,7 @@ enum store_result store_json(struct http_exchange *x, const char *name, const ch
     *out = NULL;
     PGresult *r = db_exec(name, sql, n, params);
     if (!db_ok(r)) {
-        store_problem(x, r);
+        http_db_problem(x, r);
         PQclear(r);
         return STORE_FAILED;
     }
@@ -67,7 +48,7 @@ long store_exec(struct http_exchange *x, const char *name, const char *sql, int 
 {
     PGresult *r = db_exec(name, sql, n, params);
     if (!db_ok(r)) {
-        store_problem(x, r);
+        http_db_problem(x, r);
         PQclear(r);
         return -1;
     }
@@ -112,7 +93,7 @@ int store_lock_profile(struct http_exchange *x, const char *uid, bool *active)
     PGresult *r = db_exec("users_profile_lock",
                           "SELECT p.active FROM profiles p WHERE p.id = $1 FOR UPDATE", 1, params);
     if (!db_ok(r)) {
-        store_problem(x, r);
+        http_db_problem(x, r);
         PQclear(r);
         return -1;
     }
@@ -137,18 +118,15 @@ int store_lock_active_profile(struct http_exchange *x, const char *uid)
     return 0;
 }
 
-enum store_result store_locked_json(struct http_exchange *x, const char *uid, const char *name,
-                                    const char *sql, int n, const char *const *params, json_t **out)
+enum store_result store_tx(struct http_exchange *x, store_steps_fn steps, void *arg, json_t **out)
 {
     *out = NULL;
     if (store_begin(x) != 0)
         return STORE_FAILED;
-    if (store_lock_active_profile(x, uid) != 0) {
-        store_rollback();
-        return STORE_FAILED;
-    }
-    enum store_result res = store_json(x, name, sql, n, params, out);
+    enum store_result res = steps(x, arg, out);
     if (res != STORE_ROW) {
+        json_decref(*out); /* steps that failed half-way may have left a row */
+        *out = NULL;
         store_rollback();
         return res;
     }
@@ -158,4 +136,53 @@ enum store_result store_locked_json(struct http_exchange *x, const char *uid, co
         return STORE_FAILED;
     }
     return STORE_ROW;
+}
+
+/* One statement on the user's locked, active profile (store_locked_json). */
+struct locked_statement {
+    const char *uid, *name, *sql;
+    int n;
+    const char *const *params;
+};
+
+static enum store_result locked_statement_steps(struct http_exchange *x, void *arg, json_t **out)
+{
+    const struct locked_statement *st = arg;
+    if (store_lock_active_profile(x, st->uid) != 0)
+        return STORE_FAILED;
+    return store_json(x, st->name, st->sql, st->n, st->params, out);
+}
+
+enum store_result store_locked_json(struct http_exchange *x, const char *uid, const char *name,
+                                    const char *sql, int n, const char *const *params, json_t **out)
+{
+    struct locked_statement st = {.uid = uid, .name = name, .sql = sql, .n = n, .params = params};
+    return store_tx(x, locked_statement_steps, &st, out);
+}
+
+void store_reply(struct http_exchange *x, enum store_result res, json_t *out, int status,
+                 void (*missing)(struct http_exchange *x))
+{
+    if (res == STORE_ROW)
+        http_json(x, status, out);
+    else if (res == STORE_NONE)
+        missing(x);
+    else
+        json_decref(out); /* NULL after a failure; the problem was sent */
+}
+
+void store_answer(struct http_exchange *x, const char *name, const char *sql, int n,
+                  const char *const *params, void (*missing)(struct http_exchange *x))
+{
+    json_t *out = NULL;
+    enum store_result res = store_json(x, name, sql, n, params, &out);
+    store_reply(x, res, out, 200, missing);
+}
+
+char *store_body_text(struct http_exchange *x)
+{
+    char *s = json_dumps(x->body, JSON_COMPACT);
+    if (!s)
+        http_problem(x, 500, "out of memory", NULL);
+    return s;
 }

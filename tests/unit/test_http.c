@@ -6,8 +6,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
+#include <ulfius.h>
 
 #include "core/http.h"
 
@@ -153,6 +156,41 @@ static void problem_documents(void **state)
         assert_string_not_equal(http_status_title(statuses[i]), "Error");
 }
 
+/* The status http_db_problem answers for 'r'; its Retry-After header (or
+ * "") into retry_after. */
+static int db_problem_status(const PGresult *r, char retry_after[8])
+{
+    struct _u_response resp;
+    assert_int_equal(ulfius_init_response(&resp), U_OK);
+    struct http_exchange x = {.resp = &resp};
+    http_db_problem(&x, r);
+    const char *ra = u_map_get(resp.map_header, "Retry-After");
+    snprintf(retry_after, 8, "%s", ra ? ra : "");
+    assert_string_equal(u_map_get(resp.map_header, "Content-Type"), "application/problem+json");
+    ulfius_clean_response(&resp);
+    return x.status;
+}
+
+static void db_problems(void **state)
+{
+    (void)state;
+    char ra[8];
+    /* no result: the database cannot be reached */
+    assert_int_equal(db_problem_status(NULL, ra), 503);
+    assert_string_equal(ra, "5");
+    /* an error without SQLSTATE: the connection failed mid-statement */
+    PGresult *failed = PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+    assert_non_null(failed);
+    assert_int_equal(db_problem_status(failed, ra), 503);
+    PQclear(failed);
+    /* a successful result the caller could not use is a bug, not an outage */
+    PGresult *ok = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    assert_non_null(ok);
+    assert_int_equal(db_problem_status(ok, ra), 500);
+    assert_string_equal(ra, "");
+    PQclear(ok);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -161,7 +199,7 @@ int main(void)
         cmocka_unit_test(request_id_validation), cmocka_unit_test(uuid_shape),
         cmocka_unit_test(traceparent),           cmocka_unit_test(path_matching),
         cmocka_unit_test(path_params),           cmocka_unit_test(json_types),
-        cmocka_unit_test(problem_documents),
+        cmocka_unit_test(problem_documents),     cmocka_unit_test(db_problems),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

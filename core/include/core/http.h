@@ -20,6 +20,7 @@ struct _u_request;
 struct _u_response;
 struct http_server;
 struct auth_claims;
+struct pg_result; /* libpq's PGresult */
 
 /* What a handler sees: the request, the response it fills, and what the
  * wrapper already worked out. Everything here is owned by the wrapper. */
@@ -80,6 +81,16 @@ void http_set_header(struct http_exchange *x, const char *name, const char *valu
 /* RFC 9457 problem+json: {"type","title","status","detail","instance"}.
  * 'errors' (stolen, may be NULL) is an array of {"field","message"}. */
 void http_problem(struct http_exchange *x, int status, const char *detail, json_t *errors);
+
+/* Answer a failed database statement as problem+json, by what went wrong:
+ *   503 with Retry-After when the database cannot be reached (r NULL, an
+ *       error without SQLSTATE, class 08 connection or 57 operator
+ *       intervention) or a concurrent change got in the way (class 40:
+ *       serialization failure, deadlock): worth retrying;
+ *   422 when it refused a value (class 22 data, 23 constraint): input the
+ *       validation let through must still never be a 500;
+ *   500 otherwise, also for a successful 'r' the caller could not use. */
+void http_db_problem(struct http_exchange *x, const struct pg_result *r);
 
 /* Append {"field","message"} to an errors array (created when *errors is NULL). */
 void http_field_error(json_t **errors, const char *field, const char *message);
