@@ -5,7 +5,6 @@
 // ports and passes PLATFORM_ENV_FILE, the env file every service was started with.
 import { readFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
 import { createHmac, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import assert from 'node:assert/strict';
@@ -52,44 +51,17 @@ export function newRequestId() {
   return `test-${randomUUID()}`;
 }
 
-// One HTTP request with a timeout; returns { status, headers, text, json }.
-//
-// node:http rather than fetch: fetch refuses the ports of the WHATWG "bad
-// ports" list (6000, 6665-6669, ...), and a platform started with
-// TEST_PORT_OFFSET=3000 puts the gateway on 6000. Like fetch, a string body
-// without a Content-Type is sent as text/plain.
-export function http(url, { method = 'GET', headers = {}, body, timeoutMs = 10000 } = {}) {
-  const h = { ...headers };
-  if (typeof body === 'string' && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) {
-    h['Content-Type'] = 'text/plain;charset=UTF-8';
+// fetch with a timeout; returns { status, headers, text, json }.
+export async function http(url, { method = 'GET', headers = {}, body, timeoutMs = 10000 } = {}) {
+  const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
   }
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers: h, timeout: timeoutMs }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode, headers: responseHeaders(res), text, json });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-// The response headers as a fetch Headers object (tests call .get()).
-function responseHeaders(res) {
-  const out = new Headers();
-  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) out.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
-  return out;
+  return { status: res.status, headers: res.headers, text, json };
 }
 
 // Assert that a response is an RFC 9457 problem document with 'status'.
