@@ -26,7 +26,9 @@ set -euo pipefail
 cd "$ROOT"
 
 # TEST_PORT_OFFSET / TEST_VAR_DIR let two test runs (two work trees) run side
-# by side; the defaults are what the README documents.
+# by side; the defaults are what the README documents. Avoid offsets that put
+# a service on a port fetch refuses (the WHATWG bad ports: 3000 would put the
+# gateway on 6000); 1000, 2000 and 4000 are fine.
 OFFSET=${TEST_PORT_OFFSET:-1000}
 VAR_DIR=$(abs_path "${TEST_VAR_DIR:-var/test}")
 BIN_DIR=$(abs_path build/test/bin)
