@@ -84,7 +84,9 @@ struct gw_settings {
     const char *swagger_dir; /* absolute or APP_ROOT-relative directory */
     const char *docs_init;   /* /docs/swagger-init.js (static) */
     size_t docs_init_len;
-    bool trust_proxy; /* TRUST_PROXY: believe X-Forwarded-For/-Proto of the peer */
+    bool trust_proxy;        /* TRUST_PROXY: believe X-Forwarded-For/-Proto of the peer */
+    size_t max_url_bytes;    /* GATEWAY_MAX_URL_BYTES: longer targets are 414 */
+    size_t max_header_bytes; /* GATEWAY_MAX_HEADER_BYTES: more header bytes are 431 */
 };
 extern struct gw_settings gw_settings;
 
@@ -140,6 +142,10 @@ bool gw_request_counted(h2o_req_t *req);
  * request never reached it). */
 const h2o_iovec_t *gw_request_id(h2o_req_t *req);
 const h2o_iovec_t *gw_traceparent(h2o_req_t *req);
+
+/* head_limits.c: 414/431 problem+json for request heads past the limits in
+ * gw_settings (the second handler of every path, after the request id). */
+void gw_head_limits_register(h2o_pathconf_t *pathconf);
 
 /* proxy.c */
 void gw_proxy_register(h2o_pathconf_t *pathconf, struct gw_upstream *upstream);

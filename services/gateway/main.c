@@ -8,9 +8,9 @@
  * builds the h2o configuration and runs the server until SIGTERM/SIGINT.
  *
  * Environment (see .env.example): BIND_ADDRESS, GATEWAY_PORT, *_SERVICE_URL,
- * GATEWAY_UPSTREAM_TIMEOUT (s), HTTP_MAX_BODY_BYTES (x16 = largest request
- * body passed through), GATEWAY_THREADS (default: CPUs), GATEWAY_REUSEPORT
- * (default on: one SO_REUSEPORT socket per thread; off: one shared), APP_ROOT,
+ * GATEWAY_UPSTREAM_TIMEOUT (s), GATEWAY_MAX_URL_BYTES, GATEWAY_MAX_HEADER_BYTES,
+ * HTTP_MAX_BODY_BYTES (x16 = largest request body passed through), GATEWAY_THREADS (default: CPUs),
+ * GATEWAY_REUSEPORT (default on: one SO_REUSEPORT socket per thread; off: one shared), APP_ROOT,
  * SWAGGER_UI_DIR, LOG_LEVEL; JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE (token check),
  * RATE_LIMIT_* and REDIS_URL (ratelimit.c), CORS_ORIGINS, TRUST_PROXY (default off:
  * X-Forwarded-For/-Proto of the peer are believed only when on).
@@ -84,6 +84,7 @@ static h2o_pathconf_t *add_path(h2o_hostconf_t *host, const char *path)
     h2o_pathconf_t *pc = h2o_config_register_path(host, path, 0);
     pc->error_log.emit_request_errors = 0; /* the access log reports them as JSON */
     gw_request_id_register(pc);
+    gw_head_limits_register(pc);
     gw_cors_register(pc);
     gw_security_headers_register(pc);
     return pc;
@@ -178,6 +179,9 @@ int main(void)
     long max_body = config_long("HTTP_MAX_BODY_BYTES", 1048576, 1024, 1L << 30);
     gw_settings.upstream_timeout_ms = (uint64_t)timeout_s * 1000;
     gw_settings.trust_proxy = config_bool("TRUST_PROXY", false);
+    gw_settings.max_url_bytes = (size_t)config_long("GATEWAY_MAX_URL_BYTES", 8192, 256, 65536);
+    gw_settings.max_header_bytes =
+        (size_t)config_long("GATEWAY_MAX_HEADER_BYTES", 16384, 1024, 262144);
 
     /* The gateway checks bearer tokens like every service: same secret,
      * issuer and audience (production refuses the default secret). */

@@ -147,6 +147,30 @@ describe('gateway: bearer tokens on protected routes', () => {
   });
 });
 
+describe('gateway: request head limits', () => {
+  const maxUrl = Number(env.GATEWAY_MAX_URL_BYTES || 8192);
+  const maxHeaders = Number(env.GATEWAY_MAX_HEADER_BYTES || 16384);
+
+  test('a request target past GATEWAY_MAX_URL_BYTES is 414 problem+json, with a request id', async () => {
+    const rid = newRequestId();
+    const res = await http(`${GATEWAY}/products?q=${'x'.repeat(maxUrl)}`, { headers: { 'X-Request-Id': rid } });
+    assertProblem(res, 414);
+    assert.equal(res.headers.get('x-request-id'), rid);
+    // just under the limit the request goes on (to the catalog, which may 404)
+    const ok = await http(`${GATEWAY}/products?q=${'x'.repeat(maxUrl - 20)}`);
+    assert.notEqual(ok.status, 414);
+    assert.ok(ok.status < 500, `${ok.status}`);
+  });
+
+  test('request headers past GATEWAY_MAX_HEADER_BYTES are 431 problem+json', async () => {
+    const res = await http(`${GATEWAY}/products`, { headers: { 'X-Padding': 'p'.repeat(maxHeaders) } });
+    assertProblem(res, 431);
+    const ok = await http(`${GATEWAY}/products`, { headers: { 'X-Padding': 'p'.repeat(maxHeaders / 2) } });
+    assert.notEqual(ok.status, 431);
+    assert.ok(ok.status < 500, `${ok.status}`);
+  });
+});
+
 describe('gateway: security headers', () => {
   const HELMET = {
     'x-content-type-options': 'nosniff',
