@@ -364,8 +364,10 @@ static int service_prepare(const struct service_spec *spec)
         return -1;
     if ((spec->needs & SERVICE_DB) && setup_database(spec->name) != 0)
         return -1;
-    if ((spec->needs & SERVICE_REDIS) &&
-        redis_configure(config_str("REDIS_URL", "redis://127.0.0.1:6379/0")) != 0)
+    /* Every service also asks Redis whether a token's session has ended
+     * (auth_session_ended), so Redis is configured everywhere; SERVICE_REDIS
+     * only makes /ready depend on it. */
+    if (redis_configure(config_str("REDIS_URL", "redis://127.0.0.1:6379/0")) != 0)
         return -1;
     return 0;
 }

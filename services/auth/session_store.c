@@ -68,42 +68,62 @@ static int changed(PGresult *r)
     return n;
 }
 
+/* For the rows of a revoking UPDATE ... RETURNING id: tell every service
+ * (through Redis) that these sessions' access tokens are void. Returns the
+ * number of sessions revoked, -1 on failure. Clears r.
+ *
+ * Redis is written before the caller commits. Should the transaction then
+ * roll back, the session lives on in the database while its access tokens
+ * are refused: its owner signs in again - the safe side of the failure. */
+static int ended(PGresult *r)
+{
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++)
+        auth_session_end(PQgetvalue(r, i, 0)); /* logged when Redis is down */
+    PQclear(r);
+    return n;
+}
+
 int session_revoke(const char *sid, const char *user_id, const char *reason)
 {
     if (!valid_uuid(sid))
         return 0;
     if (!user_id) {
         const char *p[] = {sid, reason};
-        return changed(db_exec("auth_session_revoke_any",
-                               "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 "
-                               "WHERE id = $1 AND revoked_at IS NULL",
-                               2, p));
+        return ended(db_exec("auth_session_revoke_any",
+                             "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 "
+                             "WHERE id = $1 AND revoked_at IS NULL RETURNING id",
+                             2, p));
     }
     const char *p[] = {sid, user_id, reason};
-    return changed(db_exec("auth_session_revoke",
-                           "UPDATE sessions SET revoked_at = now(), revoked_reason = $3 "
-                           "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-                           3, p));
+    return ended(db_exec("auth_session_revoke",
+                         "UPDATE sessions SET revoked_at = now(), revoked_reason = $3 "
+                         "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id",
+                         3, p));
 }
 
 int session_revoke_by_token(const char *token_hash, const char *reason)
 {
     const char *p[] = {token_hash, reason};
-    return changed(db_exec("auth_session_revoke_by_token",
-                           "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 "
-                           "WHERE id = (SELECT session_id FROM refresh_tokens "
-                           "WHERE token_hash = $1) AND revoked_at IS NULL",
-                           2, p));
+    return ended(db_exec("auth_session_revoke_by_token",
+                         "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 "
+                         "WHERE id = (SELECT session_id FROM refresh_tokens "
+                         "WHERE token_hash = $1) AND revoked_at IS NULL RETURNING id",
+                         2, p));
 }
 
 int session_revoke_all(const char *user_id, const char *keep_sid, const char *reason)
 {
     const char *p[] = {user_id, valid_uuid(keep_sid) ? keep_sid : NULL, reason};
-    return changed(db_exec("auth_session_revoke_all",
-                           "UPDATE sessions SET revoked_at = now(), revoked_reason = $3 "
-                           "WHERE user_id = $1 AND revoked_at IS NULL "
-                           "AND id IS DISTINCT FROM $2::uuid",
-                           3, p));
+    return ended(db_exec("auth_session_revoke_all",
+                         "UPDATE sessions SET revoked_at = now(), revoked_reason = $3 "
+                         "WHERE user_id = $1 AND revoked_at IS NULL "
+                         "AND id IS DISTINCT FROM $2::uuid RETURNING id",
+                         3, p));
 }
 
 int session_live(const char *sid, const char *user_id)

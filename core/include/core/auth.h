@@ -50,10 +50,20 @@ void auth_claims_clear(struct auth_claims *c);
 /* True when the claims carry permission 'perm' ("orders:read"). */
 bool auth_has_permission(const struct auth_claims *c, const char *perm);
 
+/* ---- ended sessions (Redis) ---- */
+
+/* Refuse every access token of session 'sid' from now until it would have
+ * expired (the auth service calls this whenever it ends a session). 0, or
+ * -1 when Redis could not be written (logged). */
+int auth_session_end(const char *sid);
+/* 1 when session 'sid' has ended, 0 when not, -1 when Redis cannot tell. */
+int auth_session_ended(const char *sid);
+
 /* ---- for handlers: one line per route ---- */
 
 /* The verified caller of this request, or NULL after sending 401
- * problem+json (missing, malformed, expired or tampered token). The claims
+ * problem+json (missing, malformed, expired or tampered token, or one whose
+ * session has ended; when Redis cannot tell, the token is accepted). The claims
  * belong to the exchange and are freed when the request ends. */
 const struct auth_claims *http_authenticate(struct http_exchange *x);
 
