@@ -362,6 +362,54 @@ void http_send(struct http_exchange *x, int status, const char *content_type, co
         x->resp->status = x->status = 500;
 }
 
+void http_etag_of(const void *data, size_t len, char out[HTTP_ETAG_LEN])
+{
+    unsigned char h[16];
+    crypto_generichash(h, sizeof h, data, len, NULL, 0);
+    out[0] = '"';
+    sodium_bin2hex(out + 1, 33, h, sizeof h);
+    out[33] = '"';
+    out[34] = '\0';
+}
+
+bool http_etag_matches(const char *if_none_match, const char *etag)
+{
+    if (!if_none_match)
+        return false;
+    size_t elen = strlen(etag);
+    for (const char *p = if_none_match; *p;) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        if (*p == '*')
+            return true;
+        if (!strncmp(p, "W/", 2)) /* weak comparison, as If-None-Match asks */
+            p += 2;
+        size_t n = strcspn(p, ",");
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n == elen && !memcmp(p, etag, n))
+            return true;
+        p += strcspn(p, ",");
+    }
+    return false;
+}
+
+void http_send_json_etag(struct http_exchange *x, const char *text, size_t len)
+{
+    char etag[HTTP_ETAG_LEN];
+    http_etag_of(text, len, etag);
+    http_set_header(x, "ETag", etag);
+    /* Clients and proxies may keep the answer but must ask again each time:
+     * a write is visible to the next read, and an unchanged answer costs a
+     * 304 without a body. */
+    http_set_header(x, "Cache-Control", "no-cache");
+    if (http_etag_matches(http_header(x, "If-None-Match"), etag)) {
+        http_send(x, 304, NULL, NULL, 0);
+        return;
+    }
+    http_send(x, 200, "application/json", text, len);
+}
+
 void http_json(struct http_exchange *x, int status, json_t *body)
 {
     if (!body) {

@@ -237,6 +237,7 @@ json_t *service_openapi(const char *name)
             json_object_set_new(doc, "components", comp);
         }
         merge_missing(comp, json_object_get(std, "components"), "schemas");
+        merge_missing(comp, json_object_get(std, "components"), "securitySchemes");
     }
     json_decref(std);
     return doc;

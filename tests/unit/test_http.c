@@ -116,6 +116,32 @@ static void path_params(void **state)
     json_decref(p);
 }
 
+static void etags(void **state)
+{
+    (void)state;
+    char a[HTTP_ETAG_LEN], b[HTTP_ETAG_LEN];
+    http_etag_of("{\"a\":1}", 7, a);
+    http_etag_of("{\"a\":2}", 7, b);
+    assert_int_equal(strlen(a), HTTP_ETAG_LEN - 1);
+    assert_true(a[0] == '"' && a[HTTP_ETAG_LEN - 2] == '"');
+    assert_string_not_equal(a, b);
+    http_etag_of("{\"a\":1}", 7, b);
+    assert_string_equal(a, b); /* the same bytes, the same tag */
+
+    char list[128];
+    snprintf(list, sizeof list, "\"x\", W/%s , \"y\"", a);
+    assert_true(http_etag_matches(list, a));
+    assert_true(http_etag_matches(a, a));
+    assert_true(http_etag_matches("*", a));
+    assert_false(http_etag_matches("\"nope\"", a));
+    assert_false(http_etag_matches("", a));
+    assert_false(http_etag_matches(NULL, a));
+    /* a prefix of the tag is not the tag */
+    char cut[HTTP_ETAG_LEN];
+    snprintf(cut, sizeof cut, "%.20s\"", a);
+    assert_false(http_etag_matches(cut, a));
+}
+
 static void json_types(void **state)
 {
     (void)state;
@@ -196,10 +222,15 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(request_id_validation), cmocka_unit_test(uuid_shape),
-        cmocka_unit_test(traceparent),           cmocka_unit_test(path_matching),
-        cmocka_unit_test(path_params),           cmocka_unit_test(json_types),
-        cmocka_unit_test(problem_documents),     cmocka_unit_test(db_problems),
+        cmocka_unit_test(request_id_validation),
+        cmocka_unit_test(uuid_shape),
+        cmocka_unit_test(traceparent),
+        cmocka_unit_test(path_matching),
+        cmocka_unit_test(path_params),
+        cmocka_unit_test(json_types),
+        cmocka_unit_test(problem_documents),
+        cmocka_unit_test(db_problems),
+        cmocka_unit_test(etags),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

@@ -71,6 +71,17 @@ const char *http_param(const struct http_exchange *x, const char *name);
 /* Send 'body' (stolen, may be NULL for an empty body) as JSON with 'status'. */
 void http_json(struct http_exchange *x, int status, json_t *body);
 
+/* Strong entity tags: a quoted hex digest (BLAKE2b-128) of the bytes. */
+enum { HTTP_ETAG_LEN = 35 };
+void http_etag_of(const void *data, size_t len, char out[HTTP_ETAG_LEN]);
+/* True when an If-None-Match value ("*", or a list of tags, weak or not)
+ * names 'etag'. NULL never matches. */
+bool http_etag_matches(const char *if_none_match, const char *etag);
+/* Answer a read: 'text' (JSON, copied) as 200 with its ETag and
+ * Cache-Control: no-cache, or 304 without a body when the request's
+ * If-None-Match names that ETag. */
+void http_send_json_etag(struct http_exchange *x, const char *text, size_t len);
+
 /* Send raw bytes with a content type; the bytes are copied. */
 void http_send(struct http_exchange *x, int status, const char *content_type, const void *data,
                size_t len);
