@@ -1,16 +1,18 @@
 /*
- * catalog service (3003): products, categories, search, inventory.
+ * catalog service (3003): products, categories, search, inventory, images.
  *
  * service_main() brings the common machinery (configuration, database and
  * migrations, health/ready/metrics/docs, events); this file adds the
- * service's own routes.
+ * service's own routes. catalog.h lists which file does what.
  */
+#include "catalog.h"
+
 #include "core/service.h"
 
 static int setup(struct http_server *srv)
 {
-    (void)srv; /* business routes arrive with their issues */
-    return 0;
+    return routes_products(srv) | routes_search(srv) | routes_categories(srv) |
+           routes_inventory(srv) | routes_images(srv);
 }
 
 int main(void)
