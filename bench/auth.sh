@@ -192,7 +192,7 @@ EOF
       "$(diff_ms "${m_p50[me_gateway_$c]}" "${m_p50[me_direct_$c]}")" \
       "$(diff_ms "${m_p99[me_gateway_$c]}" "${m_p99[me_direct_$c]}")"
   done
-  printf '# uptime after: %s\n' "$(uptime)"
+  printf '# uptime after (includes this benchmark itself): %s\n' "$(uptime)"
 }
 
 main "$@"

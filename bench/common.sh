@@ -99,13 +99,16 @@ bench_cleanup() {
 #                             services/gateway/access_log.c: only 5xx lines pass)
 #   GATEWAY_THREADS=2         one event loop per core, = nginx worker_processes
 #   RATE_LIMIT_ENABLED=false  a rate limit would turn the load into 429s
-# Sets BENCH_GATEWAY_PID.
+# BENCH_GATEWAY_ENV="KEY=VALUE ..." adds or overrides settings (to try e.g.
+# GATEWAY_REUSEPORT=false); BENCH_GATEWAY_BIN measures another build of the
+# gateway (e.g. from another worktree). Sets BENCH_GATEWAY_PID.
 bench_start_gateway() {
-  local bin=$ROOT/build/release/bin/gateway log=$BENCH_VAR/gateway.log
-  if [[ ! -x $bin ]]; then
+  local bin=${BENCH_GATEWAY_BIN:-$ROOT/build/release/bin/gateway} log=$BENCH_VAR/gateway.log kv
+  if [[ ! -x $bin && -z ${BENCH_GATEWAY_BIN:-} ]]; then
     log "building $bin"
     make -C "$ROOT" --no-print-directory FLAVOUR=release build/release/bin/gateway >&2
   fi
+  [[ -x $bin ]] || die "no executable gateway at $bin"
   port_require_free "$BENCH_GATEWAY_PORT" "bench gateway" || exit 1
   mkdir -p "$BENCH_VAR"
   : >"$log"
@@ -114,6 +117,7 @@ bench_start_gateway() {
     env_file_load "$DEV_ENV"
     export GATEWAY_PORT=$BENCH_GATEWAY_PORT LOG_LEVEL=warn GATEWAY_THREADS=2 \
       RATE_LIMIT_ENABLED=false
+    for kv in ${BENCH_GATEWAY_ENV:-}; do export "${kv?}"; done
     # From the repo root: the gateway reads services/*/openapi.json and the
     # Swagger UI files by relative path.
     cd "$ROOT" || exit 1
@@ -126,7 +130,7 @@ bench_start_gateway() {
     log_tail "$log"
     die "the bench gateway did not start on :$BENCH_GATEWAY_PORT"
   fi
-  log "bench gateway on :$BENCH_GATEWAY_PORT (pid $BENCH_GATEWAY_PID, 2 threads, LOG_LEVEL=warn)"
+  log "bench gateway $bin on :$BENCH_GATEWAY_PORT (pid $BENCH_GATEWAY_PID, 2 threads, LOG_LEVEL=warn${BENCH_GATEWAY_ENV:+, $BENCH_GATEWAY_ENV})"
 }
 
 # bench_expect_200 URL [CURL ARGS...] - fail loudly unless URL answers 200.

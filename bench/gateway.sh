@@ -167,7 +167,8 @@ main() {
   printf 'nginx/direct    throughput %sx   p99 %sx\n' \
     "$(ratio "${med_rps[nginx]}" "${med_rps[direct]}")" "$(ratio "${med_p99[nginx]}" "${med_p99[direct]}")"
   echo "# (throughput ratio > 1 is better for the numerator; p99 ratio < 1 is better)"
-  printf '# uptime after: %s\n' "$(uptime)"
+  # The load after includes this benchmark's own wrk, proxy and service.
+  printf '# uptime after (includes this benchmark itself): %s\n' "$(uptime)"
 }
 
 main "$@"
