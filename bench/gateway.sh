@@ -15,7 +15,9 @@
 #
 # The two proxies are set up alike:
 #   - 2 event loops: GATEWAY_THREADS=2 / worker_processes 2, one SO_REUSEPORT
-#     listener each (the gateway's default; `listen ... reuseport` in nginx);
+#     listener each (the gateway's default; `listen ... reuseport` in nginx),
+#     or both one shared listener when GATEWAY_REUSEPORT is false (in the
+#     platform's settings or BENCH_GATEWAY_ENV, see common.sh);
 #   - kept-alive HTTP/1.1 upstream connections closed after 2 s idle (the
 #     gateway's UPSTREAM_KEEPALIVE_MS in services/gateway/main.c; nginx
 #     `keepalive_timeout 2s` in the upstream). The gateway's pool has no size
@@ -55,10 +57,29 @@ GATEWAY_THREADS=2
 OUT=$BENCH_VAR/gateway
 NGINX_PREFIX=$BENCH_VAR/nginx
 
+# gateway_reuseport - "reuseport" if the bench gateway will use SO_REUSEPORT
+# listeners (its setting from platform.env, then BENCH_GATEWAY_ENV; the same
+# reading as core's config_bool), else nothing.
+gateway_reuseport() {
+  local v kv
+  v=$(
+    env_file_load "$DEV_ENV"
+    printf '%s' "${GATEWAY_REUSEPORT:-true}"
+  )
+  for kv in ${BENCH_GATEWAY_ENV:-}; do
+    [[ $kv == GATEWAY_REUSEPORT=* ]] && v=${kv#*=}
+  done
+  case ${v,,} in
+  0 | false | no | off) ;;
+  *) printf reuseport ;;
+  esac
+}
+
 # start_nginx - nginx with our own config only (never the system service),
 # in the foreground (daemon off) as our child, so its pid is $!.
 start_nginx() {
-  local conf=$NGINX_PREFIX/nginx.conf user_line=''
+  local conf=$NGINX_PREFIX/nginx.conf user_line='' reuseport
+  reuseport=$(gateway_reuseport)
   port_require_free "$NGINX_PORT" "bench nginx" || exit 1
   mkdir -p "$NGINX_PREFIX/tmp"
   # As root nginx switches its workers to an unprivileged user; say which
@@ -86,7 +107,7 @@ http {
         keepalive_requests 1000000;
     }
     server {
-        listen 127.0.0.1:$NGINX_PORT reuseport;
+        listen 127.0.0.1:$NGINX_PORT${reuseport:+ $reuseport};
         location = /services/users/health {
             proxy_pass http://users/health;
             proxy_http_version 1.1;
@@ -109,7 +130,7 @@ EOF
     log_tail "$NGINX_PREFIX/error.log"
     die "nginx did not start on :$NGINX_PORT"
   fi
-  log "bench nginx on :$NGINX_PORT (master pid $NGINX_PID, $GATEWAY_THREADS workers)"
+  log "bench nginx on :$NGINX_PORT (master pid $NGINX_PID, $GATEWAY_THREADS workers, ${reuseport:-shared listener})"
 }
 
 main() {
@@ -137,6 +158,7 @@ main() {
   echo "# wrk -t$THREADS -c$CONNS -d$DURATION --latency (warm-up $WARMUP per target), $ROUNDS rounds, median"
   echo "# logging: gateway LOG_LEVEL=warn (no access log; 5xx lines only); nginx access_log off;"
   echo "#          upstream users service at the platform's LOG_LEVEL (one line per request, same for all)"
+  echo "# listeners: $(if [[ -n $(gateway_reuseport) ]]; then echo 'one SO_REUSEPORT socket per loop'; else echo 'one shared socket'; fi) in both proxies${BENCH_GATEWAY_ENV:+; gateway env: $BENCH_GATEWAY_ENV}"
   for n in "${names[@]}"; do
     bench_wrk "$OUT/$n-warmup.txt" -t"$THREADS" -c"$CONNS" -d"$WARMUP" "${url[$n]}"
   done
