@@ -149,7 +149,7 @@ main() {
     [gateway]=http://127.0.0.1:$BENCH_GATEWAY_PORT/services/users/health
     [nginx]=http://127.0.0.1:$NGINX_PORT/services/users/health
   )
-  local -A rps=() p99=()
+  local -A rps=() p50=() p99=()
   local n r
 
   for n in "${names[@]}"; do bench_expect_200 "${url[$n]}"; done
@@ -165,21 +165,23 @@ main() {
   for ((r = 1; r <= ROUNDS; r++)); do
     for n in "${names[@]}"; do
       bench_wrk "$OUT/$n-round$r.txt" -t"$THREADS" -c"$CONNS" -d"$DURATION" "${url[$n]}"
-      rps[$n]+="$WRK_RPS "
-      p99[$n]+="$WRK_P99 "
-      printf '#   round %d %-8s %10.0f req/s  p99 %7.2f ms\n' "$r" "$n" "$WRK_RPS" "$WRK_P99"
+      rps[$n]+="$WRK_RPS " p50[$n]+="$WRK_P50 " p99[$n]+="$WRK_P99 "
+      printf '#   round %d %-8s %10.0f req/s  p50 %6.2f ms  p99 %7.2f ms\n' "$r" "$n" "$WRK_RPS" "$WRK_P50" "$WRK_P99"
     done
   done
 
-  local -A med_rps=() med_p99=()
+  local -A med_rps=() med_p50=() med_p99=()
   echo
-  printf '%-8s %-48s %12s %10s   %s\n' target url 'req/s' 'p99 ms' 'rounds (req/s)'
+  printf '%-8s %-48s %10s %8s %8s   %s\n' target url 'req/s' 'p50 ms' 'p99 ms' 'rounds (req/s)'
   for n in "${names[@]}"; do
     # shellcheck disable=SC2086 # word splitting of the list is intended
     med_rps[$n]=$(median ${rps[$n]})
     # shellcheck disable=SC2086
     med_p99[$n]=$(median ${p99[$n]})
-    printf '%-8s %-48s %12.0f %10.2f   %s\n' "$n" "${url[$n]}" "${med_rps[$n]}" "${med_p99[$n]}" "${rps[$n]}"
+    # shellcheck disable=SC2086
+    med_p50[$n]=$(median ${p50[$n]})
+    printf '%-8s %-48s %10.0f %8.2f %8.2f   %s\n' "$n" "${url[$n]}" "${med_rps[$n]}" "${med_p50[$n]}" \
+      "${med_p99[$n]}" "${rps[$n]}"
   done
   echo
   printf 'gateway/nginx   throughput %sx   p99 %sx\n' \
