@@ -80,22 +80,23 @@ main() {
     echo "ERROR: $RUN does not exist: is the platform up? (\`make up\`)" >&2
     exit 2
   }
-  local name pid pm pgdata f
-  bench_print_conditions
-  printf '%-15s %8s %8s %8s %8s %8s %8s %5s\n' process pid 'RSS MB' 'HWM MB' 'PSS MB' 'anon MB' 'file MB' thr
-  local running=0
+  local name pid pm pgdata f running=0
   for name in "${SERVICES[@]}"; do
-    if pid=$(pidfile_pid "$RUN/$name.pid" "/$name"); then
-      row "$name" "$pid" service
-      running=$((running + 1))
-    else
-      printf '%-15s %8s  not running\n' "$name" '-'
-    fi
+    pidfile_pid "$RUN/$name.pid" "/$name" >/dev/null && running=$((running + 1))
   done
   ((running > 0)) || {
     echo "ERROR: no service of the platform runs: \`make up\` first" >&2
     exit 2
   }
+  bench_print_conditions
+  printf '%-15s %8s %8s %8s %8s %8s %8s %5s\n' process pid 'RSS MB' 'HWM MB' 'PSS MB' 'anon MB' 'file MB' thr
+  for name in "${SERVICES[@]}"; do
+    if pid=$(pidfile_pid "$RUN/$name.pid" "/$name"); then
+      row "$name" "$pid" service
+    else
+      printf '%-15s %8s  not running\n' "$name" '-'
+    fi
+  done
   echo "-- infrastructure (for context)"
   pgdata=$VAR_DIR/pg/data
   f=$pgdata/postmaster.pid
