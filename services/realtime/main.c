@@ -11,6 +11,8 @@
  * Settings (besides the core's): REALTIME_PING_INTERVAL_MS (25000),
  * REALTIME_PING_TIMEOUT_MS (20000), REALTIME_UPGRADE_TIMEOUT_MS (10000),
  * REALTIME_CONNECT_TIMEOUT_MS (45000), REALTIME_MAX_PAYLOAD (1000000 bytes),
+ * REALTIME_MAX_FDS (20000: sockets at most; libwebsockets sizes its tables
+ * by it, else by the process's open-file limit, often 1048576 in containers),
  * REALTIME_MAX_BUFFERED_BYTES (2097152: queued for one client before it is
  * dropped).
  */
@@ -36,6 +38,7 @@ static struct rt_server_config read_config(void)
         .bind_address = config_str("BIND_ADDRESS", "127.0.0.1"),
         .port = (int)config_long(g_spec.port_env, g_spec.default_port, 1, 65535),
         .needs = g_spec.needs,
+        .max_fds = (unsigned)config_long("REALTIME_MAX_FDS", 20000, 256, 1048576),
         .rt =
             {
                 .ping_interval_ms = config_long("REALTIME_PING_INTERVAL_MS", 25000, 1000, 3600000),

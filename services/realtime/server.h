@@ -12,7 +12,8 @@ struct rt_server;
 struct rt_server_config {
     const char *bind_address; /* "127.0.0.1"; "0.0.0.0" or "" for every interface */
     int port;
-    unsigned needs; /* enum service_needs, for /ready */
+    unsigned needs;   /* enum service_needs, for /ready */
+    unsigned max_fds; /* REALTIME_MAX_FDS: open sockets at most (lws sizes its tables by it) */
     struct rt_config rt;
 };
 
