@@ -38,7 +38,7 @@ Q := $(if $(V),,@)
 # Keep objects of unit tests (make treats them as intermediates otherwise).
 .SECONDARY:
 
-.PHONY: all build test unit up down deps status format format-check help clean
+.PHONY: all build test unit up down deps status seed format format-check help clean
 all build: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -91,6 +91,11 @@ test: ## the whole suite: unit (ASan+UBSan), API tests on real servers
 	scripts/deps.sh
 	$(MAKE) --no-print-directory FLAVOUR=test all unit-bins
 	scripts/run-tests.sh
+
+# SEED_ENV: the platform to seed (default var/dev/platform.env, what `make up`
+# writes); SEED_ARGS: e.g. --products=500 --images=none.
+seed: ## load the demo catalog (categories, 3000 products, images) into the running platform
+	node scripts/seed-catalog.mjs $(SEED_ENV) $(SEED_ARGS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
