@@ -37,6 +37,57 @@ const char *image_mime(enum image_type t)
     }
 }
 
+static unsigned long le32(const unsigned char *p)
+{
+    return (unsigned long)p[0] | (unsigned long)p[1] << 8 | (unsigned long)p[2] << 16 |
+           (unsigned long)p[3] << 24;
+}
+
+/* The bytes of the chunk at 'off' (header, payload, padding to even), or 0
+ * when it overruns the file. */
+static size_t webp_chunk_size(const unsigned char *b, size_t len, size_t off)
+{
+    if (len - off < 8)
+        return 0;
+    unsigned long payload = le32(b + off + 4);
+    size_t total = 8 + (size_t)payload + (payload & 1);
+    return total > len - off || total < 8 ? 0 : total;
+}
+
+static bool webp_is_metadata(const unsigned char *chunk)
+{
+    return !memcmp(chunk, "EXIF", 4) || !memcmp(chunk, "XMP ", 4);
+}
+
+size_t webp_strip_metadata(unsigned char *b, size_t len)
+{
+    if (len < 20 || memcmp(b, "RIFF", 4) || memcmp(b + 8, "WEBP", 4))
+        return len;
+    /* Check the whole chunk list before moving a byte. */
+    for (size_t off = 12; off < len;) {
+        size_t n = webp_chunk_size(b, len, off);
+        if (!n)
+            return len;
+        off += n;
+    }
+    size_t out = 12;
+    for (size_t off = 12; off < len;) {
+        size_t n = webp_chunk_size(b, len, off);
+        if (!webp_is_metadata(b + off)) {
+            memmove(b + out, b + off, n);
+            out += n;
+        }
+        off += n;
+    }
+    unsigned long riff = (unsigned long)(out - 8);
+    for (int i = 0; i < 4; i++)
+        b[4 + i] = (unsigned char)(riff >> (8 * i));
+    /* VP8X flags: 0x08 EXIF present, 0x04 XMP present */
+    if (!memcmp(b + 12, "VP8X", 4) && out > 20)
+        b[20] &= (unsigned char)~0x0C;
+    return out;
+}
+
 /* Characters RFC 2046 allows in a boundary (a space only inside). */
 static bool boundary_char(char c)
 {

@@ -18,6 +18,11 @@ enum image_type image_sniff(const void *data, size_t len);
 /* "image/jpeg", ... for a known type; NULL for IMAGE_UNKNOWN. */
 const char *image_mime(enum image_type t);
 
+/* Remove the EXIF and XMP chunks of a WebP file in place (and their flags
+ * in its VP8X header); returns the new length. Anything that is not a
+ * well-formed WebP file is left as it is (and 'len' returned). */
+size_t webp_strip_metadata(unsigned char *webp, size_t len);
+
 /* RFC 2046 caps a boundary at 70 characters. */
 enum { MULTIPART_BOUNDARY_MAX = 70 };
 

@@ -48,7 +48,7 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
-#define MAX_SIDE 10000     /* px, either side */
+#define MAX_SIDE 10000      /* px, either side */
 #define MAX_PIXELS 40000000 /* 40 megapixels */
 #define QUALITY 82
 #define ALT_MAX 300
@@ -208,8 +208,8 @@ static void log_vips_error(const char *what)
  * header cannot be read, 2 when the image is too large to decode. */
 static int image_header(const void *data, size_t len, int *width, int *height)
 {
-    VipsImage *img = vips_image_new_from_buffer(data, len, "", "access",
-                                                VIPS_ACCESS_SEQUENTIAL, NULL);
+    VipsImage *img =
+        vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
     if (!img) {
         log_vips_error("header");
         return 1;
@@ -238,6 +238,20 @@ static void variants_clear(struct variants *v)
     }
 }
 
+/* Drop every metadata item (EXIF, XMP, IPTC, ICC, comments) of 'img',
+ * which the caller owns alone. Saving with "strip" should do this, but
+ * libvips 8.14.1's webpsave ignores it and copies EXIF (GPS positions,
+ * camera serial numbers) into every variant; and what it still writes is
+ * removed from the encoded file (webp_strip_metadata). Header fields
+ * (width, ...) are not metadata items and stay. */
+static void strip_metadata(VipsImage *img)
+{
+    gchar **fields = vips_image_get_fields(img);
+    for (size_t i = 0; fields && fields[i]; i++)
+        vips_image_remove(img, fields[i]);
+    g_strfreev(fields);
+}
+
 /* The large variant decoded into memory: fully decoded here, so that a
  * truncated or corrupt file fails now rather than mid-write. Caller unrefs;
  * NULL on failure (logged). */
@@ -245,16 +259,19 @@ static VipsImage *decode_large(const void *data, size_t len)
 {
     VipsImage *thumb = NULL;
     /* thumbnail_buffer shrinks while loading where the format allows (JPEG,
-     * WebP) and applies the EXIF orientation. */
-    if (vips_thumbnail_buffer((void *)data, len, &thumb, VARIANTS[0].max, "height",
-                              VARIANTS[0].max, "size", VIPS_SIZE_DOWN, "option_string",
+     * WebP), applies the EXIF orientation, and turns an image with an
+     * embedded colour profile into sRGB (the profile is dropped after). */
+    if (vips_thumbnail_buffer((void *)data, len, &thumb, VARIANTS[0].max, "height", VARIANTS[0].max,
+                              "size", VIPS_SIZE_DOWN, "export_profile", "srgb", "option_string",
                               "fail_on=truncated", NULL)) {
         log_vips_error("decode");
         return NULL;
     }
     VipsImage *mem = vips_image_copy_memory(thumb);
     g_object_unref(thumb);
-    if (!mem)
+    if (mem)
+        strip_metadata(mem);
+    else
         log_vips_error("decode");
     return mem;
 }
@@ -265,16 +282,18 @@ static int encode_variant(VipsImage *large, size_t i, struct variants *v)
     VipsImage *img = NULL;
     if (i == 0)
         img = g_object_ref(large);
-    else if (vips_thumbnail_image(large, &img, VARIANTS[i].max, "height", VARIANTS[i].max,
-                                  "size", VIPS_SIZE_DOWN, NULL))
+    else if (vips_thumbnail_image(large, &img, VARIANTS[i].max, "height", VARIANTS[i].max, "size",
+                                  VIPS_SIZE_DOWN, NULL))
         img = NULL;
-    int rc = img ? vips_webpsave_buffer(img, &v->buf[i], &v->len[i], "Q", QUALITY, "strip", TRUE,
-                                        NULL)
-                 : -1;
+    int rc =
+        img ? vips_webpsave_buffer(img, &v->buf[i], &v->len[i], "Q", QUALITY, "strip", TRUE, NULL)
+            : -1;
     if (img)
         g_object_unref(img);
     if (rc)
         log_vips_error("encode");
+    else /* libvips 8.14.1 writes a fresh EXIF chunk despite "strip" */
+        v->len[i] = webp_strip_metadata(v->buf[i], v->len[i]);
     return rc ? -1 : 0;
 }
 
@@ -410,8 +429,8 @@ static char *read_file(const char *path, size_t *len)
 static enum store_result emit_updated(struct http_exchange *x, const char *product_id,
                                       const char *image_id, const char *change)
 {
-    json_t *data = json_pack("{s:s, s:s, s:s, s:[s]}", "productId", product_id, "imageId",
-                             image_id, "change", change, "fields", "images");
+    json_t *data = json_pack("{s:s, s:s, s:s, s:[s]}", "productId", product_id, "imageId", image_id,
+                             "change", change, "fields", "images");
     int rc = data ? events_emit("product.updated", data) : -1;
     json_decref(data);
     if (rc == 0)
@@ -453,8 +472,8 @@ static enum store_result insert_steps(struct http_exchange *x, void *arg, json_t
     snprintf(w, sizeof w, "%d", u->width);
     snprintf(h, sizeof h, "%d", u->height);
     snprintf(bytes, sizeof bytes, "%zu", u->bytes);
-    const char *params[] = {u->image_id, u->product_id, u->alt ? u->alt : "", u->content_type,
-                            w, h, bytes, u->sha256};
+    const char *params[] = {u->image_id, u->product_id, u->alt ? u->alt : "", u->content_type, w, h,
+                            bytes,       u->sha256};
     r = store_json(x, "catalog_image_insert", SQL_IMAGE_INSERT, 8, params, out);
     if (r == STORE_ROW && emit_updated(x, u->product_id, u->image_id, "image_added") != STORE_ROW) {
         json_decref(*out);
@@ -691,7 +710,8 @@ static enum store_result patch_steps(struct http_exchange *x, void *arg, json_t 
         return r;
     const char *params[] = {c->image_id, c->product_id, c->alt, c->position};
     r = store_json(x, "catalog_image_patch", SQL_IMAGE_PATCH, 4, params, out);
-    if (r == STORE_ROW && emit_updated(x, c->product_id, c->image_id, "image_changed") != STORE_ROW) {
+    if (r == STORE_ROW &&
+        emit_updated(x, c->product_id, c->image_id, "image_changed") != STORE_ROW) {
         json_decref(*out);
         *out = NULL;
         return STORE_FAILED;
@@ -707,7 +727,8 @@ static enum store_result delete_steps(struct http_exchange *x, void *arg, json_t
         return r;
     const char *params[] = {c->image_id, c->product_id};
     r = store_json(x, "catalog_image_delete", SQL_IMAGE_DELETE, 2, params, out);
-    if (r == STORE_ROW && emit_updated(x, c->product_id, c->image_id, "image_removed") != STORE_ROW) {
+    if (r == STORE_ROW &&
+        emit_updated(x, c->product_id, c->image_id, "image_removed") != STORE_ROW) {
         json_decref(*out);
         *out = NULL;
         return STORE_FAILED;
