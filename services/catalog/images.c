@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,7 +200,10 @@ static const char *editable_product(struct http_exchange *x)
 /* Log and clear libvips' error buffer (it is per process, not per call). */
 static void log_vips_error(const char *what)
 {
-    char *msg = vips_error_buffer_copy(); /* g_free */
+    char *msg = vips_error_buffer_copy(); /* g_free; clears the buffer */
+    for (char *p = msg; p && *p; p++)
+        if (*p == '\n') /* one log line, whatever libvips wrote */
+            *p = *(p + 1) ? ' ' : '\0';
     log_warn("image %s: %s", what, msg && *msg ? msg : "(no detail)");
     g_free(msg);
 }
@@ -595,6 +599,11 @@ static void upload_image(struct http_exchange *x)
         store_upload(x, &u);
     variants_clear(&u.variants);
     free(u.alt);
+    /* Decoding leaves megabytes of freed buffers in this thread's malloc
+     * arena, which glibc keeps; uploads are rare enough to hand them back
+     * to the system each time (measured: 24 MB of anonymous memory kept
+     * after three uploads without this). */
+    malloc_trim(0);
 }
 
 /* ------------------------------------------------------------------------ */
