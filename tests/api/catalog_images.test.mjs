@@ -184,7 +184,8 @@ test('WebP and GIF uploads are accepted and never enlarged', async () => {
   assert.equal(webp.json.contentType, 'image/webp');
   const sizes = await checkVariants(webp.json, [300, 200]);
   assert.deepEqual(sizes.medium, [300, 200]);
-  const gif = await upload(pid, form(readFileSync(path.join(FIXTURES, 'tiny.gif')), { name: 'a.gif', type: 'image/gif' }));
+  // the bytes decide, not the declared type or name
+  const gif = await upload(pid, form(readFileSync(path.join(FIXTURES, 'tiny.gif')), { name: 'a.png', type: 'image/png' }));
   assert.equal(gif.status, 201, gif.text);
   assert.equal(gif.json.contentType, 'image/gif');
   await checkVariants(gif.json, [60, 40]);
@@ -215,6 +216,10 @@ test('variants are served immutable with a strong ETag; If-None-Match gives 304'
   assert.equal(again.status, 304);
   assert.equal(again.body.length, 0);
   assert.equal(again.headers.get('etag'), etag);
+  const head = await fetch(`${GATEWAY}${up.json.variants.medium}`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('etag'), etag);
+  assert.equal((await head.arrayBuffer()).byteLength, 0);
   const other = await binary(up.json.variants.thumb, { 'If-None-Match': etag });
   assert.equal(other.status, 200, 'each variant has its own tag');
   assert.notEqual(other.headers.get('etag'), etag);
@@ -401,4 +406,12 @@ test('DELETE removes the row and the files; the next GET is 404', async () => {
   const again = await upload(pid, form(png(30, 30)));
   const byAdmin = await http(`${GATEWAY}/products/${pid}/images/${again.json.id}`, { method: 'DELETE', headers: admin() });
   assert.equal(byAdmin.status, 204);
+});
+
+test('concurrent uploads to one product all land, each at its own position', async () => {
+  const pid = product(SELLER);
+  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => upload(pid, form(png(40 + i, 40)))));
+  for (const r of results) assert.equal(r.status, 201, r.text);
+  const positions = results.map((r) => r.json.position).sort((a, b) => a - b);
+  assert.deepEqual(positions, [0, 1, 2, 3, 4, 5]);
 });
