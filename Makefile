@@ -26,6 +26,9 @@ CORE_LIBS := $(shell pkg-config --libs libulfius jansson libpq hiredis librabbit
 H2O_CFLAGS := -DH2O_USE_LIBUV=0
 H2O_LIBS   := $(shell pkg-config --libs libh2o-evloop 2>/dev/null) -lssl -lcrypto -lz
 LWS_LIBS   := $(shell pkg-config --libs libwebsockets 2>/dev/null)
+# libvips (catalog: product image variants).
+VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
+VIPS_LIBS   := $(shell pkg-config --libs vips 2>/dev/null)
 
 CORE_SRC := $(wildcard core/src/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o)
@@ -44,20 +47,21 @@ all build: $(BINS)
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC    $<")
-	$(Q)$(CC) $(CPPFLAGS) $(if $(findstring services/gateway,$<),$(H2O_CFLAGS)) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(if $(findstring services/gateway,$<),$(H2O_CFLAGS)) $(if $(findstring services/catalog,$<),$(VIPS_CFLAGS)) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # Each service links its own objects, the core library, and the libraries of
-# its server framework (Ulfius by default; h2o for the gateway; lws for realtime).
+# its server framework (Ulfius by default; h2o for the gateway; lws for realtime)
+# and of its own needs (libvips for the catalog).
 define service_rule
 $(1)_OBJ := $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard services/$(1)/*.c))
 $(B)/bin/$(1): $$($(1)_OBJ) $(CORE_LIB)
 	@mkdir -p $$(dir $$@)
 	@$(if $(Q),echo "  LD    $$@")
-	$(Q)$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJ) $(CORE_LIB) $(if $(filter gateway,$(1)),$(H2O_LIBS)) $(if $(filter realtime,$(1)),$(LWS_LIBS)) $(CORE_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJ) $(CORE_LIB) $(if $(filter gateway,$(1)),$(H2O_LIBS)) $(if $(filter realtime,$(1)),$(LWS_LIBS)) $(if $(filter catalog,$(1)),$(VIPS_LIBS)) $(CORE_LIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
 

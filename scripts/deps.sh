@@ -20,7 +20,7 @@ APT_PACKAGES=(
   gcc make libc6-dev pkg-config
   libulfius-dev libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev librabbitmq-dev
   libsodium-dev libjwt-dev libcurl4-gnutls-dev libcmocka-dev libh2o-evloop-dev
-  libwebsockets-dev libssl-dev zlib1g-dev clang-format
+  libwebsockets-dev libvips-dev libssl-dev zlib1g-dev clang-format
   # servers, run as project-local processes by scripts/infra.sh
   postgresql redis-server rabbitmq-server
   # tools: health checks, benchmarks, compose file validation, ps/ss

@@ -26,6 +26,7 @@ struct route {
     char *pattern;
     http_handler_fn fn;
     unsigned flags;
+    size_t max_body; /* this route's body limit in bytes */
     void *user_data;
 };
 
@@ -485,15 +486,28 @@ static const char *metric_method(const char *m)
     return "OTHER";
 }
 
+bool http_body_over_limit(size_t limit, size_t received, const char *content_length)
+{
+    if (received > limit)
+        return true;
+    if (!content_length)
+        return false;
+    /* Digits only: strtoull would read "-1" as a huge number and " 5" as 5,
+     * and a value that does not parse cannot promise a small body. */
+    size_t n = strspn(content_length, "0123456789");
+    if (n == 0 || content_length[n] != '\0' || n > 19)
+        return true;
+    return strtoull(content_length, NULL, 10) > limit;
+}
+
 /* Checks that need no handler: body size, media type, JSON syntax.
  * Returns true when the request may go on to the handler. */
-static bool precheck(struct http_exchange *x, const struct http_server *srv, unsigned flags)
+static bool precheck(struct http_exchange *x, size_t max_body, unsigned flags)
 {
     const struct _u_request *req = x->req;
-    const char *cl = http_header(x, "Content-Length");
-    if (req->binary_body_length > srv->max_body || (cl && strtoull(cl, NULL, 10) > srv->max_body)) {
+    if (http_body_over_limit(max_body, req->binary_body_length, http_header(x, "Content-Length"))) {
         char detail[96];
-        snprintf(detail, sizeof detail, "request body exceeds %zu bytes", srv->max_body);
+        snprintf(detail, sizeof detail, "request body exceeds %zu bytes", max_body);
         http_problem(x, 413, detail, NULL);
         return false;
     }
@@ -520,7 +534,7 @@ static bool precheck(struct http_exchange *x, const struct http_server *srv, uns
 }
 
 /* Runs 'fn' for one request with everything the platform promises around it. */
-static void serve(struct http_server *srv, const struct _u_request *req, struct _u_response *resp,
+static void serve(size_t max_body, const struct _u_request *req, struct _u_response *resp,
                   const char *route, unsigned flags, http_handler_fn fn, void *user_data)
 {
     double t0 = now_seconds();
@@ -550,7 +564,7 @@ static void serve(struct http_server *srv, const struct _u_request *req, struct 
                               .status = 0};
     if (strchr(route, ':') && req->url_path)
         x.path_params = http_path_params(route, req->url_path);
-    if (precheck(&x, srv, flags))
+    if (precheck(&x, max_body, flags))
         fn(&x);
     if (x.status == 0) /* a handler that sent nothing is a bug, not a success */
         http_problem(&x, 500, "handler produced no response", NULL);
@@ -573,7 +587,7 @@ static void serve(struct http_server *srv, const struct _u_request *req, struct 
 static int route_cb(const struct _u_request *req, struct _u_response *resp, void *data)
 {
     struct route *r = data;
-    serve(r->srv, req, resp, r->pattern, r->flags, r->fn, r->user_data);
+    serve(r->max_body, req, resp, r->pattern, r->flags, r->fn, r->user_data);
     return U_CALLBACK_COMPLETE;
 }
 
@@ -603,7 +617,7 @@ static void not_found(struct http_exchange *x)
 static int default_cb(const struct _u_request *req, struct _u_response *resp, void *data)
 {
     struct http_server *srv = data;
-    serve(srv, req, resp, "(unmatched)", 0, not_found, srv);
+    serve(srv->max_body, req, resp, "(unmatched)", 0, not_found, srv);
     return U_CALLBACK_COMPLETE;
 }
 
@@ -637,6 +651,10 @@ struct http_server *http_server_new(const char *service, const char *bind_addr, 
     /* One byte over the limit lets the wrapper tell "at the limit" from
      * "over it": Ulfius silently truncates at max_post_body_size. */
     s->inst.max_post_body_size = max_body + 1;
+    /* Handlers read the raw body (binary_body): Ulfius's form parser would
+     * only keep a second copy of every upload in map_post_body, and it cuts
+     * binary values at their first NUL byte. */
+    s->inst.allowed_post_processor = U_POST_PROCESS_NONE;
     ulfius_set_default_endpoint(&s->inst, default_cb, s);
     return s;
 }
@@ -644,10 +662,19 @@ struct http_server *http_server_new(const char *service, const char *bind_addr, 
 int http_route(struct http_server *s, const char *method, const char *pattern, http_handler_fn fn,
                unsigned flags, void *user_data)
 {
+    return http_route_limit(s, method, pattern, fn, flags, user_data, 0);
+}
+
+int http_route_limit(struct http_server *s, const char *method, const char *pattern,
+                     http_handler_fn fn, unsigned flags, void *user_data, size_t max_body)
+{
+    if (s->started) /* Ulfius reads the instance limit per connection */
+        return -1;
     struct route *r = calloc(1, sizeof *r);
     if (!r)
         return -1;
     r->srv = s;
+    r->max_body = max_body ? max_body : s->max_body;
     r->method = strdup(method);
     r->pattern = strdup(pattern);
     r->fn = fn;
@@ -669,6 +696,11 @@ int http_route(struct http_server *s, const char *method, const char *pattern, h
     }
     r->next = s->routes;
     s->routes = r;
+    /* Ulfius stops buffering a body at the instance limit (one byte over
+     * the largest route limit, see http_server_new); each route's own
+     * limit is enforced by precheck(). */
+    if (r->max_body + 1 > s->inst.max_post_body_size)
+        s->inst.max_post_body_size = r->max_body + 1;
     return 0;
 }
 

@@ -20,6 +20,11 @@ const char PRODUCT_JSON[] =
     "  FROM product_categories pc WHERE pc.product_id = p.id), '[]'::json), "
     "'images', COALESCE((SELECT json_agg(json_build_object("
     "    'id', i.id, 'alt', i.alt, 'width', i.width, 'height', i.height, "
-    "    'url', '/products/' || p.id || '/images/' || i.id) ORDER BY i.position, i.created_at) "
-    "  FROM product_images i WHERE i.product_id = p.id), '[]'::json), "
+    "    'position', i.position, 'url', u.base || 'large', "
+    "    'variants', json_build_object("
+    "      'thumb', u.base || 'thumb', 'medium', u.base || 'medium', 'large', u.base || 'large')) "
+    "    ORDER BY i.position, i.created_at) "
+    "  FROM product_images i, "
+    "  LATERAL (SELECT '/products/' || p.id || '/images/' || i.id || '/' AS base) u "
+    "  WHERE i.product_id = p.id), '[]'::json), "
     "'createdAt', " ISO("p.created_at") ", 'updatedAt', " ISO("p.updated_at") ") AS product";

@@ -217,6 +217,26 @@ static void db_problems(void **state)
     PQclear(ok);
 }
 
+static void body_limits(void **state)
+{
+    (void)state;
+    /* what arrived */
+    assert_false(http_body_over_limit(10, 10, NULL));
+    assert_true(http_body_over_limit(10, 11, NULL));
+    /* what Content-Length announces, checked before the handler runs */
+    assert_false(http_body_over_limit(10, 0, "10"));
+    assert_false(http_body_over_limit(10, 0, "0"));
+    assert_true(http_body_over_limit(10, 0, "11"));
+    assert_true(http_body_over_limit(10485760, 0, "10485761"));
+    assert_false(http_body_over_limit(10485760, 0, "10485760"));
+    /* values that promise nothing: refused rather than read as small */
+    assert_true(http_body_over_limit(10, 0, "-1"));
+    assert_true(http_body_over_limit(10, 0, ""));
+    assert_true(http_body_over_limit(10, 0, " 5"));
+    assert_true(http_body_over_limit(10, 0, "5x"));
+    assert_true(http_body_over_limit(10, 0, "99999999999999999999999"));
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -231,6 +251,7 @@ int main(void)
         cmocka_unit_test(problem_documents),
         cmocka_unit_test(db_problems),
         cmocka_unit_test(etags),
+        cmocka_unit_test(body_limits),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

@@ -53,6 +53,14 @@ struct http_server *http_server_new(const char *service, const char *bind_addr, 
 int http_route(struct http_server *s, const char *method, const char *pattern, http_handler_fn fn,
                unsigned flags, void *user_data);
 
+/* Like http_route, with a body limit of the route's own ('max_body' bytes;
+ * 0: the server's), for the few routes that take more than the server's
+ * limit (image uploads). The server buffers bodies up to the largest route
+ * limit; each route answers 413 over its own, from Content-Length before
+ * the handler runs. Register before http_server_start. Returns 0/-1. */
+int http_route_limit(struct http_server *s, const char *method, const char *pattern,
+                     http_handler_fn fn, unsigned flags, void *user_data, size_t max_body);
+
 /* Start serving; returns 0 or -1 (port taken, ...). */
 int http_server_start(struct http_server *s);
 
@@ -135,6 +143,11 @@ bool http_path_matches(const char *pattern, const char *path);
  * percent-decoded: {"name": "value"}. A segment holding %00 or a malformed
  * escape is left out. New reference (caller decrefs), NULL on OOM. */
 json_t *http_path_params(const char *pattern, const char *path);
+
+/* True when a body is over 'limit' bytes: 'received' bytes arrived, or the
+ * Content-Length header (NULL when absent) announces more, or it is not a
+ * plain decimal number. */
+bool http_body_over_limit(size_t limit, size_t received, const char *content_length);
 
 /* True when the Content-Type names JSON (application/json or +json), params ignored. */
 bool http_is_json_type(const char *content_type);
