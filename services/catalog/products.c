@@ -30,8 +30,9 @@
 
 static const char *const WRITERS[] = {"SELLER", "ADMIN", "SUPERADMIN", NULL};
 
-/* Read statements, built once from PRODUCT_JSON (an extern array, so not a
- * compile-time string literal to concatenate). */
+/* Read statements, built once at start-up from PRODUCT_JSON (an extern
+ * array, so not a literal to concatenate at compile time). They live as
+ * long as the process: nothing frees them. */
 enum read_kind { BY_ID_PUBLIC, BY_ID_ANY, BY_SLUG_PUBLIC, BY_SLUG_ANY, READ_KINDS };
 static char *read_sql[READ_KINDS];
 static const char *const READ_NAMES[READ_KINDS] = {"products_get_public", "products_get_any",
