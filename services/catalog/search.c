@@ -644,7 +644,7 @@ static int write_items(struct http_exchange *x, const struct search *s, FILE *ou
     fprintf(q.f, " LIMIT $%d OFFSET $%d", sql_param(&q, lim), sql_param(&q, off));
     PGresult *r = NULL;
     if (sql_close(&q) == 0 && lim && off)
-        r = sql_run(x, &q, "page", s);
+        r = sql_run(x, &q, s->cursor_key ? "after" : "page", s); /* different shapes */
     else {
         free(q.text);
         http_problem(x, 500, "out of memory", NULL);
