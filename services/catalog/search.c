@@ -557,7 +557,7 @@ static const char SQL_CATEGORY[] =
     "p.id IN (SELECT pc.product_id FROM product_categories pc WHERE pc.category_id IN ("
     "SELECT d.id FROM categories r JOIN categories d "
     "ON d.path = r.path OR d.path LIKE r.path || '/%' "
-    "WHERE r.id::text = {P} OR r.slug = {P}))";
+    "WHERE r.id::text = lower({P}) OR r.slug = {P}))"; /* ids may come in upper case */
 
 /* Open 'q' with "FROM products p WHERE <visible and filtered>". */
 static int sql_open(struct sql *q, const struct search *s, const char *select)

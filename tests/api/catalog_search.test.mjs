@@ -150,7 +150,7 @@ const filters = [
   ['nothing', '', () => true],
   ['category root (with descendants)', () => `category=${cats.root.id}`, (p) => p.category !== null],
   ['category a by slug (with its child)', () => `category=${cats.a.slug}`, (p) => p.category === 'a' || p.category === 'ax'],
-  ['category b', () => `category=${cats.b.id}`, (p) => p.category === 'b'],
+  ['category b (id in upper case)', () => `category=${cats.b.id.toUpperCase()}`, (p) => p.category === 'b'],
   ['minPrice', 'minPrice=5099', (p) => p.price >= 5099],
   ['maxPrice', 'maxPrice=5099', (p) => p.price <= 5099],
   ['price range', 'minPrice=1000&maxPrice=9000', (p) => p.price >= 1000 && p.price <= 9000],
