@@ -9,44 +9,17 @@
  * ignored: this module picks its own settings.
  */
 #include "core/events.h"
+#include "core/validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..len) into out (cap bytes incl. NUL). -1 on a bad escape,
  * an encoded NUL, or when the result does not fit. */
 static int decode(const char *s, size_t len, char *out, size_t cap)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < len; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '%') {
-            if (i + 2 >= len)
-                return -1;
-            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return -1;
-            c = hi * 16 + lo;
-            i += 2;
-        }
-        if (k + 1 >= cap)
-            return -1;
-        out[k++] = (char)c;
-    }
-    out[k] = '\0';
-    return 0;
+    return percent_decode(s, len, out, cap) < 0 ? -1 : 0;
 }
 
 /* Parse the decimal port s[0..len) (1..65535). */

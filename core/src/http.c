@@ -5,6 +5,7 @@
 #include "core/auth.h"
 #include "core/db.h"
 #include "core/log.h"
+#include "core/validate.h"
 #include "core/metrics.h"
 
 #include <arpa/inet.h>
@@ -231,39 +232,6 @@ bool http_path_matches(const char *pattern, const char *path)
     }
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode in[0..n) into out (room for n bytes). Returns the decoded
- * length, or -1 for a malformed escape or an escaped NUL (which no C string,
- * and no PostgreSQL text, can carry). */
-static long percent_decode(const char *in, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (in[i] != '%') {
-            out[o++] = in[i];
-            continue;
-        }
-        if (n - i < 3)
-            return -1;
-        int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-            return -1;
-        out[o++] = (char)(hi << 4 | lo);
-        i += 2;
-    }
-    return (long)o;
-}
-
 /* True when 'pattern' has the segment ":name". */
 static bool pattern_has_param(const char *pattern, const char *name)
 {
@@ -284,7 +252,7 @@ static int add_param(json_t *params, const char *name, size_t name_len, const ch
     char *value = malloc(raw_len + 1);
     int rc = -1;
     if (key && value) {
-        long n = percent_decode(raw, raw_len, value);
+        long n = percent_decode(raw, raw_len, value, raw_len + 1);
         /* nocheck: the value is bytes from the URL, validated by the handler */
         rc = n < 0 ? 0 : json_object_set_new(params, key, json_stringn_nocheck(value, (size_t)n));
     }
@@ -344,6 +312,17 @@ const char *http_param(const struct http_exchange *x, const char *name)
     if (x->route && pattern_has_param(x->route, name))
         return json_string_value(json_object_get(x->path_params, name));
     return u_map_get(x->req->map_url, name);
+}
+
+const char *http_param_uuid(struct http_exchange *x, const char *name, const char *what)
+{
+    const char *v = http_param(x, name);
+    if (valid_uuid(v))
+        return v;
+    char detail[64];
+    snprintf(detail, sizeof detail, "%.40s not found", what);
+    http_problem(x, 404, detail, NULL);
+    return NULL;
 }
 
 void http_set_header(struct http_exchange *x, const char *name, const char *value)

@@ -116,7 +116,7 @@ static void get_tree(struct http_exchange *x)
 
 static void get_category(struct http_exchange *x)
 {
-    const char *id = crud_path_uuid(x, "id", "category");
+    const char *id = http_param_uuid(x, "id", "category");
     if (!id)
         return;
     char *key = NULL, *text = NULL;
@@ -512,7 +512,7 @@ static enum store_result patch_steps(struct http_exchange *x, void *arg, json_t 
 static void patch_category(struct http_exchange *x)
 {
     struct category_write w = {0};
-    if (!crud_require(x, ADMINS) || !(w.id = crud_path_uuid(x, "id", "category")) ||
+    if (!crud_require(x, ADMINS) || !(w.id = http_param_uuid(x, "id", "category")) ||
         !accept_category(x, false))
         return;
     json_t *out = NULL;
@@ -578,7 +578,7 @@ static enum store_result delete_steps(struct http_exchange *x, void *arg, json_t
 static void delete_category(struct http_exchange *x)
 {
     const char *id;
-    if (!crud_require(x, ADMINS) || !(id = crud_path_uuid(x, "id", "category")))
+    if (!crud_require(x, ADMINS) || !(id = http_param_uuid(x, "id", "category")))
         return;
     json_t *out = NULL;
     enum store_result res = store_tx(x, delete_steps, (void *)id, &out);

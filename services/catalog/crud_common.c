@@ -41,17 +41,6 @@ const struct auth_claims *crud_require(struct http_exchange *x, const char *cons
     return c;
 }
 
-const char *crud_path_uuid(struct http_exchange *x, const char *name, const char *what)
-{
-    const char *v = http_param(x, name);
-    if (valid_uuid(v))
-        return v;
-    char detail[64];
-    snprintf(detail, sizeof detail, "%s not found", what);
-    http_problem(x, 404, detail, NULL);
-    return NULL;
-}
-
 /* PostgreSQL's json text spaced out ("{"id" : ...}") compacted, so a read
  * answers the same bytes as the write that made the row. Caller frees;
  * NULL on OOM or unparsable text. */

@@ -24,10 +24,6 @@ bool crud_is_admin(const struct auth_claims *c);
  * subject a UUID; else NULL after sending 401 or 403. */
 const struct auth_claims *crud_require(struct http_exchange *x, const char *const *roles);
 
-/* Path parameter 'name' when it is a UUID, else NULL after sending 404
- * "<what> not found" (an id that cannot exist names nothing). */
-const char *crud_path_uuid(struct http_exchange *x, const char *name, const char *what);
-
 /* A read through the cache: the text under 'key', or else the first
  * column of statement 'name' (then cached). STORE_ROW: *text (caller
  * frees) and *len are set; STORE_NONE: no row; STORE_FAILED: sent. */

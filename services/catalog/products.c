@@ -137,7 +137,7 @@ static void answer_read(struct http_exchange *x, const char *param, enum read_ki
 
 static void get_product(struct http_exchange *x)
 {
-    const char *id = crud_path_uuid(x, "id", "product");
+    const char *id = http_param_uuid(x, "id", "product");
     if (id)
         answer_read(x, id, BY_ID_PUBLIC);
 }
@@ -476,7 +476,7 @@ static enum store_result update_steps(struct http_exchange *x, void *arg, json_t
 static void update_product(struct http_exchange *x, const struct update_kind *kind)
 {
     struct update u = {.w = {.caller = crud_require(x, WRITERS)}, .kind = kind};
-    if (!u.w.caller || !(u.w.id = crud_path_uuid(x, "id", "product")))
+    if (!u.w.caller || !(u.w.id = http_param_uuid(x, "id", "product")))
         return;
     json_t *out = NULL;
     if (accept_body(x, &u.w, kind->mode)) {
@@ -521,7 +521,7 @@ static enum store_result delete_steps(struct http_exchange *x, void *arg, json_t
 static void delete_product(struct http_exchange *x)
 {
     struct product_write w = {.caller = crud_require(x, WRITERS)};
-    if (!w.caller || !(w.id = crud_path_uuid(x, "id", "product")))
+    if (!w.caller || !(w.id = http_param_uuid(x, "id", "product")))
         return;
     json_t *out = NULL;
     enum store_result res = store_tx(x, delete_steps, &w, &out);

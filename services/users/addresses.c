@@ -117,7 +117,7 @@ static void list_addresses(struct http_exchange *x)
 static void get_address(struct http_exchange *x)
 {
     const char *uid = caller_id(x);
-    const char *id = uid ? path_uuid(x, "id", "address") : NULL;
+    const char *id = uid ? http_param_uuid(x, "id", "address") : NULL;
     if (!id)
         return;
     const char *params[] = {uid, id};
@@ -242,7 +242,7 @@ static enum store_result update_steps(struct http_exchange *x, void *arg, json_t
 static void update_address(struct http_exchange *x)
 {
     struct address_write w = {.uid = caller_id(x)};
-    w.id = w.uid ? path_uuid(x, "id", "address") : NULL;
+    w.id = w.uid ? http_param_uuid(x, "id", "address") : NULL;
     if (!w.id || !valid_body(x, INPUT_UPDATE))
         return;
     json_t *out = NULL;
@@ -253,7 +253,7 @@ static void update_address(struct http_exchange *x)
 static void delete_address(struct http_exchange *x)
 {
     const char *uid = caller_id(x);
-    const char *id = uid ? path_uuid(x, "id", "address") : NULL;
+    const char *id = uid ? http_param_uuid(x, "id", "address") : NULL;
     if (!id)
         return;
     const char *params[] = {uid, id};

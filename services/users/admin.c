@@ -158,7 +158,7 @@ static void get_user(struct http_exchange *x)
 {
     if (!http_require(x, "users:read"))
         return;
-    const char *id = path_uuid(x, "id", "user");
+    const char *id = http_param_uuid(x, "id", "user");
     if (!id)
         return;
     const char *params[] = {id};
@@ -239,7 +239,7 @@ static enum store_result status_steps(struct http_exchange *x, void *arg, json_t
 static void patch_user(struct http_exchange *x)
 {
     struct status_change c = {.actor = http_require(x, "users:write")};
-    c.id = c.actor ? path_uuid(x, "id", "user") : NULL;
+    c.id = c.actor ? http_param_uuid(x, "id", "user") : NULL;
     if (!c.id)
         return;
     json_t *errors = NULL;

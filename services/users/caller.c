@@ -23,17 +23,6 @@ const char *caller_id(struct http_exchange *x)
     return c->sub;
 }
 
-const char *path_uuid(struct http_exchange *x, const char *name, const char *what)
-{
-    const char *v = http_param(x, name);
-    if (valid_uuid(v))
-        return v;
-    char detail[64];
-    snprintf(detail, sizeof detail, "%s not found", what);
-    http_problem(x, 404, detail, NULL);
-    return NULL;
-}
-
 void send_invalid(struct http_exchange *x, json_t *errors)
 {
     http_problem(x, 422, "the request has invalid fields", errors);

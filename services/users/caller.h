@@ -10,10 +10,6 @@
  * sending 401. Owned by the exchange. Any role may use /users/me. */
 const char *caller_id(struct http_exchange *x);
 
-/* Path parameter 'name' when it is a UUID, else NULL after sending 404
- * "<what> not found" (an id that cannot exist names nothing). */
-const char *path_uuid(struct http_exchange *x, const char *name, const char *what);
-
 /* Send 422 with the collected field errors (stolen). */
 void send_invalid(struct http_exchange *x, json_t *errors);
 

@@ -100,12 +100,31 @@ static void pagination(void **state)
     json_decref(errors);
 }
 
+static void percent_decoding(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_int_equal(percent_decode("a%20b%2Cc+d", 11, out, sizeof out), 7);
+    assert_string_equal(out, "a b,c+d");
+    assert_int_equal(percent_decode("%C3%ab", 6, out, sizeof out), 2); /* either case */
+    assert_memory_equal(out, "\xc3\xab", 3);
+    assert_int_equal(percent_decode("", 0, out, sizeof out), 0);
+    assert_string_equal(out, "");
+    /* malformed, NUL, or too long for 'out' */
+    const char *bad[] = {"%", "%2", "a%2", "%zz", "%0g", "%00", "x%00y"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(percent_decode(bad[i], strlen(bad[i]), out, sizeof out), -1);
+    assert_int_equal(percent_decode("abcd", 4, out, 4), -1); /* no room for the NUL */
+    assert_int_equal(percent_decode("abc", 3, out, 4), 3);
+    assert_int_equal(percent_decode("a", 1, out, 0), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8),       cmocka_unit_test(emails),
         cmocka_unit_test(uuids),      cmocka_unit_test(strings_and_errors),
-        cmocka_unit_test(pagination),
+        cmocka_unit_test(pagination), cmocka_unit_test(percent_decoding),
     };
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }

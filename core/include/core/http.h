@@ -73,6 +73,9 @@ const char *http_header(const struct http_exchange *x, const char *name);
  * query parameter of the same name), else the query parameter. NULL when
  * absent, or when a path segment does not decode (%00, a bad escape). */
 const char *http_param(const struct http_exchange *x, const char *name);
+/* Parameter 'name' when it is a UUID, else NULL after sending 404 "<what>
+ * not found" (an id that cannot exist names nothing). */
+const char *http_param_uuid(struct http_exchange *x, const char *name, const char *what);
 
 /* ---- response helpers ---- */
 

@@ -27,6 +27,12 @@ bool valid_email(const char *s);
 /* True when 's' is a canonical lower- or upper-case UUID string. */
 bool valid_uuid(const char *s);
 
+/* Percent-decode in[0..n) into out ('cap' bytes, the NUL included). Returns
+ * the decoded length, or -1 for a malformed escape, an escaped NUL (no C
+ * string, and no PostgreSQL text, can carry one) or a result that does not
+ * fit. '+' is left alone: it means a space only in form bodies. */
+long percent_decode(const char *in, size_t n, char *out, size_t cap);
+
 /* String field 'name' of 'body'. Returns the value (owned by body) or NULL.
  * Adds an error when required and missing, not a string, shorter than
  * min_len or longer than max_len code points, or (single_line) holding
