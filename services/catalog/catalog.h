@@ -40,6 +40,11 @@ int routes_images(struct http_server *srv);
  * images. Use as: "SELECT " PRODUCT_JSON " FROM products p WHERE ...". */
 extern const char PRODUCT_JSON[];
 
+/* PostgreSQL's json text is spaced out ("{"id" : ...}"): the same value
+ * compacted, so every read answers the same bytes for the same data
+ * (products, lists, search). Caller frees; NULL on OOM or unparsable text. */
+char *json_text_compact(const char *text, size_t *len);
+
 /* ---- cache.c: Redis read cache ----
  *
  * Reads (one product, a list or search page, the category tree) are cached

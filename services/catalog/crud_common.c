@@ -41,19 +41,6 @@ const struct auth_claims *crud_require(struct http_exchange *x, const char *cons
     return c;
 }
 
-/* PostgreSQL's json text spaced out ("{"id" : ...}") compacted, so a read
- * answers the same bytes as the write that made the row. Caller frees;
- * NULL on OOM or unparsable text. */
-static char *compact(const char *text, size_t *len)
-{
-    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(v);
-    if (s)
-        *len = strlen(s);
-    return s;
-}
-
 /* The statement's text, without the cache. */
 static enum store_result fetch_text(struct http_exchange *x, const char *name, const char *sql,
                                     int n, const char *const *params, char **text, size_t *len)
@@ -68,7 +55,7 @@ static enum store_result fetch_text(struct http_exchange *x, const char *name, c
         PQclear(r);
         return STORE_NONE;
     }
-    *text = compact(PQgetvalue(r, 0, 0), len);
+    *text = json_text_compact(PQgetvalue(r, 0, 0), len);
     PQclear(r);
     if (!*text) {
         http_problem(x, 500, "out of memory", NULL);

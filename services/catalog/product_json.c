@@ -7,6 +7,8 @@
  */
 #include "catalog.h"
 
+#include <string.h>
+
 #define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 const char PRODUCT_JSON[] =
@@ -28,3 +30,13 @@ const char PRODUCT_JSON[] =
     "  LATERAL (SELECT '/products/' || p.id || '/images/' || i.id || '/' AS base) u "
     "  WHERE i.product_id = p.id), '[]'::json), "
     "'createdAt', " ISO("p.created_at") ", 'updatedAt', " ISO("p.updated_at") ") AS product";
+
+char *json_text_compact(const char *text, size_t *len)
+{
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(v);
+    if (s)
+        *len = strlen(s);
+    return s;
+}

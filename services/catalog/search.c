@@ -836,7 +836,11 @@ static char *build_answer(struct http_exchange *x, struct search *s, size_t *len
         free(text);
         return NULL;
     }
-    return text;
+    char *compact = json_text_compact(text, len);
+    free(text);
+    if (!compact)
+        http_problem(x, 500, "cannot build the answer", NULL);
+    return compact;
 }
 
 /* GET /products (public) */
