@@ -13,7 +13,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SERVICES, GATEWAY, env, http, assertProblem, eventually, infra } from './lib.mjs';
+import { SERVICES, GATEWAY, env, http, assertProblem, eventually, infra, rabbitMgmt, eventQueue, RABBIT_VHOST, RABBIT_EXCHANGE } from './lib.mjs';
 
 const AUTH = SERVICES.auth.url;
 const RUN = randomBytes(4).toString('hex');
@@ -62,29 +62,9 @@ const claims = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').t
 
 // ---- RabbitMQ management API -------------------------------------------------
 
-const MGMT = `http://127.0.0.1:${env.RABBITMQ_MANAGEMENT_PORT}`;
-const MGMT_AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-const VHOST = encodeURIComponent(decodeURIComponent(new URL(env.RABBITMQ_URL).pathname.slice(1)) || '/');
-const EXCHANGE = encodeURIComponent(env.RABBITMQ_EXCHANGE || 'ecommerce.events');
-const QUEUE = `auth-api-test-${RUN}`;
-
-function mgmt(method, path, body) {
-  return http(`${MGMT}${path}`, {
-    method,
-    headers: { Authorization: MGMT_AUTH, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-const received = [];
-
-async function drainQueue() {
-  const res = await mgmt('POST', `/api/queues/${VHOST}/${QUEUE}/get`, {
-    count: 1000, ackmode: 'ack_requeue_false', encoding: 'auto', truncate: 1000000,
-  });
-  assert.equal(res.status, 200, res.text);
-  for (const m of res.json) received.push({ routingKey: m.routing_key, ...JSON.parse(m.payload) });
-}
+const events = eventQueue(`auth-api-test-${RUN}`, 'user.#');
+const received = events.received;
+const drainQueue = () => events.drain();
 
 // The first not yet taken event of 'type' whose data matches; taken from the list.
 async function takeEvent(type, match) {
@@ -98,7 +78,7 @@ async function takeEvent(type, match) {
 // Publish an event as another service would (for user.deactivated / activated).
 async function publishEvent(type, data) {
   const envelope = { id: randomUUID(), type, source: 'users', occurredAt: new Date().toISOString(), data };
-  const res = await mgmt('POST', `/api/exchanges/${VHOST}/${EXCHANGE}/publish`, {
+  const res = await rabbitMgmt('POST', `/api/exchanges/${RABBIT_VHOST}/${RABBIT_EXCHANGE}/publish`, {
     properties: { content_type: 'application/json', message_id: envelope.id, type, delivery_mode: 2 },
     routing_key: type,
     payload: JSON.stringify(envelope),
@@ -108,20 +88,8 @@ async function publishEvent(type, data) {
   assert.equal(res.json.routed, true, 'someone consumes the event');
 }
 
-before(async () => {
-  // The relay declares the exchange when it connects.
-  await eventually(async () => (await mgmt('GET', `/api/exchanges/${VHOST}/${EXCHANGE}`)).status === 200);
-  const q = await mgmt('PUT', `/api/queues/${VHOST}/${QUEUE}`, {
-    durable: false, auto_delete: false, arguments: { 'x-expires': 30 * 60 * 1000 },
-  });
-  assert.ok([201, 204].includes(q.status), q.text);
-  const b = await mgmt('POST', `/api/bindings/${VHOST}/e/${EXCHANGE}/q/${QUEUE}`, { routing_key: 'user.#' });
-  assert.equal(b.status, 201, b.text);
-});
-
-after(async () => {
-  await mgmt('DELETE', `/api/queues/${VHOST}/${QUEUE}`);
-});
+before(() => events.open());
+after(() => events.remove());
 
 // ---- the superadmin from the environment -------------------------------------------
 

@@ -10,7 +10,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { GATEWAY, env, http, assertProblem, eventually, testToken } from './lib.mjs';
+import { GATEWAY, env, http, assertProblem, eventually, testToken, eventQueue } from './lib.mjs';
 
 const RUN = randomBytes(4).toString('hex');
 let seq = 0;
@@ -68,26 +68,9 @@ const quantityOf = (id) => Number(sql(`SELECT quantity FROM products WHERE id = 
 
 // ---- RabbitMQ: a queue of our own bound to stock.* ---------------------------
 
-const MGMT = `http://127.0.0.1:${env.RABBITMQ_MANAGEMENT_PORT}`;
-const MGMT_AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-const VHOST = encodeURIComponent(decodeURIComponent(new URL(env.RABBITMQ_URL).pathname.slice(1)) || '/');
-const EXCHANGE = encodeURIComponent(env.RABBITMQ_EXCHANGE || 'ecommerce.events');
-const QUEUE = `catalog-inventory-test-${RUN}`;
-const mgmt = (method, path, body) =>
-  http(`${MGMT}${path}`, {
-    method,
-    headers: { Authorization: MGMT_AUTH, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-const received = [];
-
-async function drainQueue() {
-  const res = await mgmt('POST', `/api/queues/${VHOST}/${QUEUE}/get`, {
-    count: 1000, ackmode: 'ack_requeue_false', encoding: 'auto', truncate: 1000000,
-  });
-  assert.equal(res.status, 200, res.text);
-  for (const m of res.json) received.push({ routingKey: m.routing_key, ...JSON.parse(m.payload) });
-}
+const events = eventQueue(`catalog-inventory-test-${RUN}`, 'stock.#');
+const received = events.received;
+const drainQueue = () => events.drain();
 
 // Every event received so far of 'type' for product 'id', after a drain.
 async function eventsOf(type, id) {
@@ -95,19 +78,8 @@ async function eventsOf(type, id) {
   return received.filter((e) => e.type === type && e.data?.productId === id);
 }
 
-before(async () => {
-  await eventually(async () => (await mgmt('GET', `/api/exchanges/${VHOST}/${EXCHANGE}`)).status === 200);
-  const q = await mgmt('PUT', `/api/queues/${VHOST}/${QUEUE}`, {
-    durable: false, auto_delete: false, arguments: { 'x-expires': 30 * 60 * 1000 },
-  });
-  assert.ok([201, 204].includes(q.status), q.text);
-  const b = await mgmt('POST', `/api/bindings/${VHOST}/e/${EXCHANGE}/q/${QUEUE}`, { routing_key: 'stock.#' });
-  assert.equal(b.status, 201, b.text);
-});
-
-after(async () => {
-  await mgmt('DELETE', `/api/queues/${VHOST}/${QUEUE}`);
-});
+before(() => events.open());
+after(() => events.remove());
 
 // ---- roles -----------------------------------------------------------------------
 

@@ -139,3 +139,46 @@ export function tokenClaims(over = {}) {
 
 export const testToken = (over) => signJwt(tokenClaims(over));
 export const bearer = (over) => ({ Authorization: `Bearer ${testToken(over)}` });
+
+// ---- RabbitMQ's management HTTP API (events are read from queues bound here) ----
+
+export const RABBIT_VHOST = encodeURIComponent(decodeURIComponent(new URL(env.RABBITMQ_URL).pathname.slice(1)) || '/');
+export const RABBIT_EXCHANGE = encodeURIComponent(env.RABBITMQ_EXCHANGE || 'ecommerce.events');
+const MGMT_URL = `http://127.0.0.1:${env.RABBITMQ_MANAGEMENT_PORT}`;
+const MGMT_AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+
+// One management API call ('path' starts with /api); returns http()'s result.
+export function rabbitMgmt(method, path, body) {
+  return http(`${MGMT_URL}${path}`, {
+    method,
+    headers: { Authorization: MGMT_AUTH, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+// A queue of the test's own bound to 'bindingKey' on the events exchange:
+// open() waits for the exchange (the relay declares it when it connects),
+// declares and binds the queue; drain() appends every waiting event
+// ({routingKey, ...envelope}) to 'received' and returns it; remove() deletes
+// the queue. The queue also expires by itself after 30 minutes unused.
+export function eventQueue(name, bindingKey) {
+  const q = `/api/queues/${RABBIT_VHOST}/${encodeURIComponent(name)}`;
+  const received = [];
+  return {
+    received,
+    async open() {
+      await eventually(async () => (await rabbitMgmt('GET', `/api/exchanges/${RABBIT_VHOST}/${RABBIT_EXCHANGE}`)).status === 200);
+      const made = await rabbitMgmt('PUT', q, { durable: false, auto_delete: false, arguments: { 'x-expires': 30 * 60 * 1000 } });
+      assert.ok([201, 204].includes(made.status), made.text);
+      const bound = await rabbitMgmt('POST', `/api/bindings/${RABBIT_VHOST}/e/${RABBIT_EXCHANGE}/q/${encodeURIComponent(name)}`, { routing_key: bindingKey });
+      assert.equal(bound.status, 201, bound.text);
+    },
+    async drain() {
+      const res = await rabbitMgmt('POST', `${q}/get`, { count: 1000, ackmode: 'ack_requeue_false', encoding: 'auto', truncate: 1000000 });
+      assert.equal(res.status, 200, res.text);
+      for (const m of res.json) received.push({ routingKey: m.routing_key, ...JSON.parse(m.payload) });
+      return received;
+    },
+    remove: () => rabbitMgmt('DELETE', q),
+  };
+}

@@ -9,12 +9,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
-import { SERVICES, env, http, assertProblem, eventually } from './lib.mjs';
+import { SERVICES, env, http, assertProblem, eventually, rabbitMgmt } from './lib.mjs';
 
 const BASE = SERVICES.users.url;
 const RUN = randomUUID().slice(0, 8);
-const MGMT = `http://127.0.0.1:${env.RABBITMQ_MANAGEMENT_PORT}/api`;
-const MGMT_AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 const EXCHANGE = env.RABBITMQ_EXCHANGE || 'ecommerce.events';
 const ROLES = ['CUSTOMER', 'SELLER', 'ADMIN', 'SUPERADMIN'];
 // What the auth service seeds: only administrators may manage users.
@@ -78,11 +76,7 @@ function assertInvalid(res, ...fields) {
 // ---- RabbitMQ through the management API ----------------------------------
 
 async function mgmt(method, path, body) {
-  const res = await http(`${MGMT}${path}`, {
-    method,
-    headers: { Authorization: MGMT_AUTH, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const res = await rabbitMgmt(method, `/api${path}`, body);
   assert.ok(res.status < 300, `management ${method} ${path}: ${res.status} ${res.text}`);
   return res.json;
 }
