@@ -39,7 +39,8 @@ function crc32(buf) {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type, data) {
+// One PNG chunk: length, type, data, CRC.
+export function chunk(type, data) {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(data.length);
   const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
@@ -69,6 +70,23 @@ function paintText(px, size, text, scale) {
   });
 }
 
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+// The IHDR chunk of an 8-bit truecolour (RGB), non-interlaced image.
+export function ihdr(width, height) {
+  const h = Buffer.alloc(13);
+  h.writeUInt32BE(width, 0);
+  h.writeUInt32BE(height, 4);
+  h.set([8, 2, 0, 0, 0], 8); // 8-bit depth, truecolour, deflate, no filter, no interlace
+  return chunk('IHDR', h);
+}
+
+// A whole RGB PNG from its filtered rows (each row: a filter byte, then
+// width x 3 bytes).
+export function rgbPng(width, height, rows, level = 6) {
+  return Buffer.concat([PNG_SIGNATURE, ihdr(width, height), chunk('IDAT', deflateSync(rows, { level })), chunk('IEND', Buffer.alloc(0))]);
+}
+
 // A size x size PNG (RGB, 8 bits) of colour [r, g, b] with 'text' on it.
 export function productPng(rgb, text, size = 256) {
   const px = Buffer.alloc(size * size * 3);
@@ -77,14 +95,5 @@ export function productPng(rgb, text, size = 256) {
   // Each row starts with its filter type (0: none).
   const raw = Buffer.alloc(size * (size * 3 + 1));
   for (let y = 0; y < size; y++) px.copy(raw, y * (size * 3 + 1) + 1, y * size * 3, (y + 1) * size * 3);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0);
-  ihdr.writeUInt32BE(size, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit depth, truecolour, deflate, no filter, no interlace
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return rgbPng(size, size, raw);
 }

@@ -13,40 +13,13 @@ import { deflateSync } from 'node:zlib';
 import { randomUUID, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { GATEWAY, ROOT, env, http, assertProblem, testToken } from './lib.mjs';
+import { PNG_SIGNATURE, chunk, ihdr, rgbPng } from '../../scripts/seed-png.mjs';
 
 const FIXTURES = path.join(ROOT, 'tests/fixtures/images');
 const MAX_BYTES = Number(env.CATALOG_IMAGE_MAX_BYTES || 10485760);
 const IMAGE_DIR = path.join(env.VAR_DIR, 'catalog/images');
 
 // ---- images made here --------------------------------------------------------
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-function ihdr(width, height) {
-  const h = Buffer.alloc(13);
-  h.writeUInt32BE(width, 0);
-  h.writeUInt32BE(height, 4);
-  h[8] = 8; // bit depth
-  h[9] = 2; // RGB
-  return chunk('IHDR', h);
-}
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 // An RGB PNG: a gradient, or noise (which does not compress: a big file).
 function png(width, height, { noise = false, level = 6 } = {}) {
@@ -60,7 +33,7 @@ function png(width, height, { noise = false, level = 6 } = {}) {
       else raw.set([(x * 255) / width, (y * 255) / height, 128], o);
     }
   }
-  return Buffer.concat([PNG_SIGNATURE, ihdr(width, height), chunk('IDAT', deflateSync(raw, { level })), chunk('IEND', Buffer.alloc(0))]);
+  return rgbPng(width, height, raw, level);
 }
 
 // [width, height] from a PNG or WebP header.
