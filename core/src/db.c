@@ -161,9 +161,12 @@ const char *db_sqlstate(const PGresult *r)
 }
 
 /* One attempt at preparing (if needed) and executing. */
+/* name NULL: the unnamed statement, planned for these very values. */
 static PGresult *exec_once(struct tconn *t, const char *name, const char *sql, int nparams,
                            const char *const *params)
 {
+    if (!name)
+        return PQexecParams(t->conn, sql, nparams, NULL, params, NULL, NULL, 0);
     if (!is_prepared(t, name)) {
         PGresult *p = PQprepare(t->conn, name, sql, nparams, NULL);
         if (!db_ok(p)) {
@@ -192,8 +195,13 @@ PGresult *db_exec(const char *name, const char *sql, int nparams, const char *co
         r = exec_once(t, name, sql, nparams, params);
     }
     if (r && !db_ok(r))
-        log_warn("query %s failed: %s", name, PQresultErrorMessage(r));
+        log_warn("query %s failed: %s", name ? name : "(unnamed)", PQresultErrorMessage(r));
     return r;
+}
+
+PGresult *db_exec_planned(const char *sql, int nparams, const char *const *params)
+{
+    return db_exec(NULL, sql, nparams, params);
 }
 
 PGresult *db_exec_raw(const char *sql)

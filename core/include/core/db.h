@@ -30,6 +30,12 @@ void db_disconnect(void);
  * returned too: check it with db_ok(). */
 PGresult *db_exec(const char *name, const char *sql, int nparams, const char *const *params);
 
+/* Like db_exec, but planned anew for these parameter values each time
+ * (PQexecParams, nothing prepared): for statements whose best plan depends
+ * on the values, where a prepared statement's generic plan goes wrong
+ * (a search whose price bound may match 1% or 100% of the rows). */
+PGresult *db_exec_planned(const char *sql, int nparams, const char *const *params);
+
 /* Run 'sql' without preparing (DDL, one-off statements). Same ownership. */
 PGresult *db_exec_raw(const char *sql);
 
