@@ -6,6 +6,9 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +104,18 @@ static int setup_cmd(redisContext *c, const char *fmt, const char *arg)
     return ok ? 0 : -1;
 }
 
+/* While Redis is down every request that asks it something fails to
+ * connect; one warning per WARN_EVERY_S seconds says so without flooding
+ * the log. */
+#define WARN_EVERY_S 10
+static _Atomic long long g_last_warn;
+
+static bool warn_now(void)
+{
+    long long now = (long long)time(NULL), last = atomic_load(&g_last_warn);
+    return now - last >= WARN_EVERY_S && atomic_compare_exchange_strong(&g_last_warn, &last, now);
+}
+
 static redisContext *conn_get(void)
 {
     pthread_once(&g_once, make_key);
@@ -112,8 +127,9 @@ static redisContext *conn_get(void)
     struct timeval tv = {1, 0};
     c = redisConnectWithTimeout(g_url.host, g_url.port, tv);
     if (!c || c->err) {
-        log_warn("redis connect %s:%d failed: %s", g_url.host, g_url.port,
-                 c ? c->errstr : "out of memory");
+        if (warn_now())
+            log_warn("redis connect %s:%d failed: %s", g_url.host, g_url.port,
+                     c ? c->errstr : "out of memory");
         if (c)
             redisFree(c);
         return NULL;
@@ -136,7 +152,8 @@ static redisContext *conn_get(void)
 static redisReply *checked(redisContext *c, void *reply)
 {
     if (!reply || c->err) {
-        log_warn("redis command failed: %s", c->errstr[0] ? c->errstr : "no reply");
+        if (warn_now())
+            log_warn("redis command failed: %s", c->errstr[0] ? c->errstr : "no reply");
         if (reply)
             freeReplyObject(reply);
         redis_disconnect();
