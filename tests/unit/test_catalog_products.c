@@ -13,6 +13,7 @@
 
 #include "../../services/catalog/product_input.c"
 #include "../../services/catalog/slug.c"
+#include "field_errors.h"
 
 #define VALID "\"name\":\"Mug\",\"sku\":\"MUG-1\",\"price\":1299,\"currency\":\"EUR\""
 
@@ -27,21 +28,6 @@ static json_t *run(const char *text, enum product_mode mode)
     product_validate(body, mode, &errors);
     json_decref(body);
     return errors;
-}
-
-/* True when 'errors' has an entry for 'field' whose message contains 'what'. */
-static bool has_error(json_t *errors, const char *field, const char *what)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(errors, i, e)
-    {
-        const char *f = json_string_value(json_object_get(e, "field"));
-        const char *m = json_string_value(json_object_get(e, "message"));
-        if (f && m && !strcmp(f, field) && strstr(m, what))
-            return true;
-    }
-    return false;
 }
 
 static void valid_bodies(void **state)

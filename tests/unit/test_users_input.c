@@ -12,6 +12,7 @@
 
 #include "../../services/users/fields.c"
 #include "../../services/users/input.c"
+#include "field_errors.h"
 
 static const struct field_rule RULES[] = {
     {"name", FIELD_TEXT, true, false, 1, 5, NULL},
@@ -38,21 +39,6 @@ static json_t *run(const char *text, enum input_mode mode)
     input_validate_member(body, "inner", INNER, 1, mode, &errors);
     json_decref(body);
     return errors;
-}
-
-/* True when 'errors' has an entry for 'field' whose message contains 'what'. */
-static bool has_error(json_t *errors, const char *field, const char *what)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(errors, i, e)
-    {
-        const char *f = json_string_value(json_object_get(e, "field"));
-        const char *m = json_string_value(json_object_get(e, "message"));
-        if (f && m && !strcmp(f, field) && strstr(m, what))
-            return true;
-    }
-    return false;
 }
 
 static void valid_bodies(void **state)
