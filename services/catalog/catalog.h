@@ -40,6 +40,10 @@ int routes_images(struct http_server *srv);
  * images. Use as: "SELECT " PRODUCT_JSON " FROM products p WHERE ...". */
 extern const char PRODUCT_JSON[];
 
+/* 404 problem+json "product not found": unknown, deleted, or hidden from
+ * this caller (the answer does not tell which). */
+void product_missing(struct http_exchange *x);
+
 /* PostgreSQL's json text is spaced out ("{"id" : ...}"): the same value
  * compacted, so every read answers the same bytes for the same data
  * (products, lists, search). Caller frees; NULL on OOM or unparsable text. */

@@ -129,11 +129,7 @@ static void get_category(struct http_exchange *x)
     enum store_result res =
         crud_cached_text(x, key, "categories_get", SQL_GET, 1, params, &text, &len);
     free(key);
-    if (res == STORE_ROW)
-        http_send_json_etag(x, text, len);
-    else if (res == STORE_NONE)
-        category_missing(x);
-    free(text);
+    crud_reply_text(x, res, text, len, category_missing);
 }
 
 /* ---- input ---- */

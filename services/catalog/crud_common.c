@@ -77,6 +77,16 @@ enum store_result crud_cached_text(struct http_exchange *x, const char *key, con
     return res;
 }
 
+void crud_reply_text(struct http_exchange *x, enum store_result res, char *text, size_t len,
+                     void (*missing)(struct http_exchange *x))
+{
+    if (res == STORE_ROW)
+        http_send_json_etag(x, text, len);
+    else if (res == STORE_NONE)
+        missing(x);
+    free(text);
+}
+
 /* The unique constraints a client can run into, and the field each
  * guards. */
 static const struct {

@@ -31,6 +31,12 @@ enum store_result crud_cached_text(struct http_exchange *x, const char *key, con
                                    const char *sql, int n, const char *const *params, char **text,
                                    size_t *len);
 
+/* Answer a read from what crud_cached_text gave: 200 with the text and
+ * its ETag (or 304), 'missing' on STORE_NONE, nothing more on STORE_FAILED.
+ * Frees 'text'. */
+void crud_reply_text(struct http_exchange *x, enum store_result res, char *text, size_t len,
+                     void (*missing)(struct http_exchange *x));
+
 /* Run a statement of a write. Returns its result (caller PQclear()s), or
  * NULL after sending: 409 naming the field when a unique constraint the
  * catalog knows (sku, slugs) refused the value, else http_db_problem. */

@@ -143,11 +143,6 @@ static bool known_variant(const char *name)
 /* ------------------------------------------------------------------------ */
 /* answers                                                                   */
 
-static void product_missing(struct http_exchange *x)
-{
-    http_problem(x, 404, "product not found", NULL);
-}
-
 static void image_missing(struct http_exchange *x)
 {
     http_problem(x, 404, "image not found", NULL);
@@ -705,39 +700,26 @@ static void get_image(struct http_exchange *x)
 /* ------------------------------------------------------------------------ */
 /* PATCH and DELETE /products/:id/images/:imageId                            */
 
+/* One PATCH or DELETE of an image: its statement (the image and product
+ * ids are $1 and $2; a PATCH adds alt and position) and the reason its
+ * product.updated event gives. */
 struct image_change {
     const char *product_id, *image_id;
     const char *alt;      /* PATCH: NULL keeps it */
     const char *position; /* PATCH: NULL keeps it */
+    const char *stmt, *sql, *reason;
+    int nparams;
 };
 
-static enum store_result patch_steps(struct http_exchange *x, void *arg, json_t **out)
+static enum store_result change_steps(struct http_exchange *x, void *arg, json_t **out)
 {
     struct image_change *c = arg;
     enum store_result r = touch_product(x, c->product_id);
     if (r != STORE_ROW)
         return r;
     const char *params[] = {c->image_id, c->product_id, c->alt, c->position};
-    r = store_json(x, "catalog_image_patch", SQL_IMAGE_PATCH, 4, params, out);
-    if (r == STORE_ROW &&
-        emit_updated(x, c->product_id, c->image_id, "image_changed") != STORE_ROW) {
-        json_decref(*out);
-        *out = NULL;
-        return STORE_FAILED;
-    }
-    return r;
-}
-
-static enum store_result delete_steps(struct http_exchange *x, void *arg, json_t **out)
-{
-    struct image_change *c = arg;
-    enum store_result r = touch_product(x, c->product_id);
-    if (r != STORE_ROW)
-        return r;
-    const char *params[] = {c->image_id, c->product_id};
-    r = store_json(x, "catalog_image_delete", SQL_IMAGE_DELETE, 2, params, out);
-    if (r == STORE_ROW &&
-        emit_updated(x, c->product_id, c->image_id, "image_removed") != STORE_ROW) {
+    r = store_json(x, c->stmt, c->sql, c->nparams, params, out);
+    if (r == STORE_ROW && emit_updated(x, c->product_id, c->image_id, c->reason) != STORE_ROW) {
         json_decref(*out);
         *out = NULL;
         return STORE_FAILED;
@@ -766,19 +748,18 @@ static bool valid_patch(struct http_exchange *x, struct image_change *c, char po
 
 static void patch_image(struct http_exchange *x)
 {
-    struct image_change c = {.product_id = editable_product(x)};
+    struct image_change c = {.product_id = editable_product(x),
+                             .stmt = "catalog_image_patch",
+                             .sql = SQL_IMAGE_PATCH,
+                             .nparams = 4,
+                             .reason = "image_changed"};
     char pos[24];
-    if (!c.product_id)
+    if (!c.product_id || !(c.image_id = http_param_uuid(x, "imageId", "image")))
         return;
-    c.image_id = http_param(x, "imageId");
-    if (!valid_uuid(c.image_id)) {
-        image_missing(x);
-        return;
-    }
     if (!valid_patch(x, &c, pos))
         return;
     json_t *image = NULL;
-    enum store_result r = store_tx(x, patch_steps, &c, &image);
+    enum store_result r = store_tx(x, change_steps, &c, &image);
     if (r == STORE_ROW)
         cache_invalidate();
     store_reply(x, r, image, 200, image_missing);
@@ -786,16 +767,15 @@ static void patch_image(struct http_exchange *x)
 
 static void delete_image(struct http_exchange *x)
 {
-    struct image_change c = {.product_id = editable_product(x)};
-    if (!c.product_id)
+    struct image_change c = {.product_id = editable_product(x),
+                             .stmt = "catalog_image_delete",
+                             .sql = SQL_IMAGE_DELETE,
+                             .nparams = 2,
+                             .reason = "image_removed"};
+    if (!c.product_id || !(c.image_id = http_param_uuid(x, "imageId", "image")))
         return;
-    c.image_id = http_param(x, "imageId");
-    if (!valid_uuid(c.image_id)) {
-        image_missing(x);
-        return;
-    }
     json_t *row = NULL;
-    enum store_result r = store_tx(x, delete_steps, &c, &row);
+    enum store_result r = store_tx(x, change_steps, &c, &row);
     json_decref(row);
     if (r == STORE_NONE)
         image_missing(x);

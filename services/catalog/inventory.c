@@ -109,11 +109,6 @@ static const char *const STOCK_ROLES[] = {"SUPERADMIN", "ADMIN", "SELLER", NULL}
 static const char *const REASONS[] = {"restock", "sale",        "return",  "correction",
                                       "damage",  "reservation", "release", NULL};
 
-static void product_missing(struct http_exchange *x)
-{
-    http_problem(x, 404, "product not found", NULL);
-}
-
 static void send_invalid(struct http_exchange *x, json_t *errors)
 {
     http_problem(x, 422, "the request has invalid fields", errors);

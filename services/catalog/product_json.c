@@ -40,3 +40,8 @@ char *json_text_compact(const char *text, size_t *len)
         *len = strlen(s);
     return s;
 }
+
+void product_missing(struct http_exchange *x)
+{
+    http_problem(x, 404, "product not found", NULL);
+}

@@ -54,11 +54,6 @@ static int build_read_sql(void)
     return 0;
 }
 
-static void product_missing(struct http_exchange *x)
-{
-    http_problem(x, 404, "product not found", NULL);
-}
-
 /* ---- reads ---- */
 
 /* True when the product JSON 'text' belongs to seller 'sub'. */
@@ -128,11 +123,7 @@ static void answer_read(struct http_exchange *x, const char *param, enum read_ki
     else
         res = read_class(x, path, param, pub, &text, &len);
     free(path);
-    if (res == STORE_ROW)
-        http_send_json_etag(x, text, len);
-    else if (res == STORE_NONE)
-        product_missing(x);
-    free(text);
+    crud_reply_text(x, res, text, len, product_missing);
 }
 
 static void get_product(struct http_exchange *x)
