@@ -8,35 +8,17 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { GATEWAY, SERVICES, http, assertProblem, signJwt, tokenClaims } from './lib.mjs';
+import { SERVICES, assertProblem, assertInvalid, testCaller, apiAs } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
 let serial = 0;
 
-function caller(role) {
-  const sub = randomUUID();
-  return { sub, role, token: signJwt(tokenClaims({ sub, role, permissions: [] })) };
-}
+const caller = testCaller;
 
 const who = { anon: null, CUSTOMER: caller('CUSTOMER'), SELLER: caller('SELLER'), ADMIN: caller('ADMIN'), SUPERADMIN: caller('SUPERADMIN') };
 const CALLERS = Object.keys(who);
 
-async function api(method, path, { as = null, body, headers = {}, base = GATEWAY } = {}) {
-  const h = { ...headers };
-  if (as) h.Authorization = `Bearer ${as.token}`;
-  let payload = body;
-  if (body !== undefined && typeof body !== 'string') {
-    payload = JSON.stringify(body);
-    h['Content-Type'] ??= 'application/json';
-  }
-  return http(`${base}${path}`, { method, headers: h, body: payload });
-}
-
-function assertInvalid(res, ...fields) {
-  assertProblem(res, 422);
-  const named = res.json.errors.map((e) => e.field);
-  for (const f of fields) assert.ok(named.includes(f), `${f} reported in ${res.text}`);
-}
+const api = apiAs;
 
 async function make(over = {}) {
   const res = await api('POST', '/categories', { as: who.ADMIN, body: { name: `Cat ${RUN} ${++serial}`, ...over } });

@@ -12,7 +12,7 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { GATEWAY, SERVICES, env, http, assertProblem, signJwt, tokenClaims } from './lib.mjs';
+import { SERVICES, env, assertProblem, assertInvalid, testCaller, apiAs } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
 let serial = 0;
@@ -20,10 +20,7 @@ const sku = (tag = 'P') => `${tag}-${RUN}-${++serial}`;
 
 // ---- callers ------------------------------------------------------------------
 
-function caller(role) {
-  const sub = randomUUID();
-  return { sub, role, token: signJwt(tokenClaims({ sub, role, permissions: [] })) };
-}
+const caller = testCaller;
 
 const who = {
   anon: null,
@@ -34,23 +31,7 @@ const who = {
 };
 const CALLERS = Object.keys(who);
 
-async function api(method, path, { as = null, body, headers = {}, base = GATEWAY } = {}) {
-  const h = { ...headers };
-  if (as) h.Authorization = `Bearer ${as.token}`;
-  let payload = body;
-  if (body !== undefined && typeof body !== 'string') {
-    payload = JSON.stringify(body);
-    h['Content-Type'] ??= 'application/json';
-  }
-  return http(`${base}${path}`, { method, headers: h, body: payload });
-}
-
-function assertInvalid(res, ...fields) {
-  assertProblem(res, 422);
-  assert.ok(Array.isArray(res.json.errors), `errors[] in ${res.text}`);
-  const named = res.json.errors.map((e) => e.field);
-  for (const f of fields) assert.ok(named.includes(f), `${f} reported in ${res.text}`);
-}
+const api = apiAs;
 
 // ---- the database (checks of what a write leaves behind) ------------------------
 

@@ -64,6 +64,14 @@ export async function http(url, { method = 'GET', headers = {}, body, timeoutMs 
   return { status: res.status, headers: res.headers, text, json };
 }
 
+// Assert a 422 problem document whose errors[] names every one of 'fields'.
+export function assertInvalid(res, ...fields) {
+  assertProblem(res, 422);
+  assert.ok(Array.isArray(res.json.errors), `errors[] in ${res.text}`);
+  const named = res.json.errors.map((e) => e.field);
+  for (const f of fields) assert.ok(named.includes(f), `${f} reported in ${res.text}`);
+}
+
 // Assert that a response is an RFC 9457 problem document with 'status'.
 export function assertProblem(res, status) {
   assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
@@ -181,4 +189,24 @@ export function eventQueue(name, bindingKey) {
     },
     remove: () => rabbitMgmt('DELETE', q),
   };
+}
+
+// A caller with a minted token of 'role' and a fresh user id (no account):
+// { sub, role, token }.
+export function testCaller(role) {
+  const sub = randomUUID();
+  return { sub, role, token: signJwt(tokenClaims({ sub, role, permissions: [] })) };
+}
+
+// A request as 'as' (a testCaller, or null for anonymous) through the
+// gateway (or 'base'); an object body is sent as JSON.
+export function apiAs(method, path, { as = null, body, headers = {}, base = GATEWAY } = {}) {
+  const h = { ...headers };
+  if (as) h.Authorization = `Bearer ${as.token}`;
+  let payload = body;
+  if (body !== undefined && typeof body !== 'string') {
+    payload = JSON.stringify(body);
+    h['Content-Type'] ??= 'application/json';
+  }
+  return http(`${base}${path}`, { method, headers: h, body: payload });
 }

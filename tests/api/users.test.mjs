@@ -9,7 +9,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
-import { SERVICES, env, http, assertProblem, eventually, rabbitMgmt } from './lib.mjs';
+import { SERVICES, env, http, assertProblem, assertInvalid, eventually, rabbitMgmt } from './lib.mjs';
 
 const BASE = SERVICES.users.url;
 const RUN = randomUUID().slice(0, 8);
@@ -64,13 +64,6 @@ async function api(method, path, { token, body, headers = {} } = {}) {
     h['Content-Type'] ??= 'application/json';
   }
   return http(`${BASE}${path}`, { method, headers: h, body: payload });
-}
-
-function assertInvalid(res, ...fields) {
-  assertProblem(res, 422);
-  assert.ok(Array.isArray(res.json.errors), `errors[] in ${res.text}`);
-  const named = res.json.errors.map((e) => e.field);
-  for (const f of fields) assert.ok(named.includes(f), `${f} reported in ${res.text}`);
 }
 
 // ---- RabbitMQ through the management API ----------------------------------
